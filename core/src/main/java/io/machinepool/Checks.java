@@ -1,0 +1,161 @@
+package io.machinepool;
+
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * The input rules of DESIGN §5.1, in one place, each failing with an {@link
+ * InvalidRequestException}.
+ */
+final class Checks {
+  static final int MAX_NAME = 255;
+  static final int MAX_OWNER = 255;
+  static final int MAX_DESCRIPTION = 4000;
+  static final int MAX_TYPE = 64;
+  static final int MAX_OS_FIELD = 64;
+
+  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._@:-]+");
+  private static final Pattern MACHINE_TYPE = Pattern.compile("[A-Za-z0-9._-]+");
+  private static final Pattern MAC = Pattern.compile("([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}");
+
+  private Checks() {}
+
+  static <T> T notNull(T value, String what) {
+    if (value == null) {
+      throw new InvalidRequestException(what + " must not be null");
+    }
+    return value;
+  }
+
+  static String machineName(String name) {
+    return matching(name, "machine name", NAME, MAX_NAME, "[A-Za-z0-9._@:-]");
+  }
+
+  static String machineType(String type) {
+    return matching(type, "machine type", MACHINE_TYPE, MAX_TYPE, "[A-Za-z0-9._-]");
+  }
+
+  static String optionalMachineName(String name, String what) {
+    return name == null ? null : matching(name, what, NAME, MAX_NAME, "[A-Za-z0-9._@:-]");
+  }
+
+  private static String matching(
+      String value, String what, Pattern pattern, int max, String allowed) {
+    if (value == null || value.isBlank()) {
+      throw new InvalidRequestException(what + " must not be blank");
+    }
+    if (value.length() > max) {
+      throw new InvalidRequestException(
+          what + " '" + abbreviate(value) + "' is longer than " + max + " characters");
+    }
+    if (!pattern.matcher(value).matches()) {
+      throw new InvalidRequestException(
+          what
+              + " '"
+              + abbreviate(value)
+              + "' has characters outside "
+              + allowed
+              + "; quotes, spaces, semicolons and shell characters are not allowed");
+    }
+    return value;
+  }
+
+  static String owner(String owner) {
+    if (owner == null || owner.isBlank()) {
+      throw new InvalidRequestException(
+          "an owner is required to lock or unlock, by convention user@hostname");
+    }
+    if (owner.length() > MAX_OWNER) {
+      throw new InvalidRequestException(
+          "owner '" + abbreviate(owner) + "' is longer than " + MAX_OWNER + " characters");
+    }
+    noControlCharacters(owner, "owner");
+    return owner;
+  }
+
+  static String description(String description) {
+    if (description == null) {
+      return null;
+    }
+    if (description.length() > MAX_DESCRIPTION) {
+      throw new InvalidRequestException(
+          "description is "
+              + description.length()
+              + " characters long; at most "
+              + MAX_DESCRIPTION);
+    }
+    return description;
+  }
+
+  static String osField(String value, String what) {
+    if (value == null) {
+      return null;
+    }
+    if (value.isBlank() || value.length() > MAX_OS_FIELD) {
+      throw new InvalidRequestException(
+          what + " '" + abbreviate(value) + "' must be 1 to " + MAX_OS_FIELD + " characters");
+    }
+    if (!MACHINE_TYPE.matcher(value).matches()) {
+      throw new InvalidRequestException(
+          what + " '" + abbreviate(value) + "' has characters outside [A-Za-z0-9._-]");
+    }
+    return value;
+  }
+
+  static String macAddress(String mac) {
+    if (mac == null) {
+      return null;
+    }
+    if (!MAC.matcher(mac).matches()) {
+      throw new InvalidRequestException(
+          "MAC address '" + abbreviate(mac) + "' is not of the form 52:54:00:00:00:11");
+    }
+    return mac.toLowerCase(java.util.Locale.ROOT);
+  }
+
+  static Integer port(Integer port) {
+    if (port != null && (port < 1 || port > 65_535)) {
+      throw new InvalidRequestException("SSH port " + port + " is outside 1..65535");
+    }
+    return port;
+  }
+
+  static Duration positive(Duration duration, String what) {
+    notNull(duration, what);
+    if (duration.isNegative() || duration.isZero()) {
+      throw new InvalidRequestException(what + " must be positive, was " + duration);
+    }
+    return duration;
+  }
+
+  static Duration notNegative(Duration duration, String what) {
+    notNull(duration, what);
+    if (duration.isNegative()) {
+      throw new InvalidRequestException(what + " must not be negative, was " + duration);
+    }
+    return duration;
+  }
+
+  static List<String> machineNames(Collection<String> names) {
+    notNull(names, "machine names");
+    List<String> copy = names.stream().map(Checks::machineName).distinct().toList();
+    if (copy.size() != names.size()) {
+      throw new InvalidRequestException("machine names are listed more than once: " + names);
+    }
+    return copy;
+  }
+
+  private static void noControlCharacters(String value, String what) {
+    for (int i = 0; i < value.length(); i++) {
+      if (Character.isISOControl(value.charAt(i))) {
+        throw new InvalidRequestException(what + " must not contain control characters");
+      }
+    }
+  }
+
+  private static String abbreviate(String value) {
+    return value.length() <= 80 ? value : value.substring(0, 77) + "...";
+  }
+}

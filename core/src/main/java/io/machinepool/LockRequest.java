@@ -1,0 +1,281 @@
+package io.machinepool;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * What to lock: either named machines, or a number of free machines of one or more machine types.
+ * Build one with {@link #builder()}:
+ *
+ * <pre>{@code
+ * LockRequest.builder()
+ *     .owner("alice@build7").description("run-42/job-3")
+ *     .machineType("vps").count(3)
+ *     .os("ubuntu", "22.04")
+ *     .waitUpTo(Duration.ofMinutes(5))
+ *     .build();
+ * }</pre>
+ *
+ * @param owner who will hold the lock, by convention {@code user@hostname}
+ * @param description free text on the lock (a job id or path), or {@code null}
+ * @param names the machines to lock by name; empty when locking by type
+ * @param machineTypes the pools to take machines from; empty when locking by name
+ * @param count how many machines to lock; for a request by name, the number of names
+ * @param osType for VM slots the OS to install, for physical machines a filter; or {@code null}
+ * @param osVersion likewise for the OS version, or {@code null}
+ * @param arch likewise for the architecture, or {@code null}
+ * @param waitUpTo how long to keep trying when too few machines are free; zero fails at once
+ * @param keepUntilUnlocked when {@code true} the lock has no lease expiry and survives the JVM
+ *     (teuthology-lock {@code --lock} semantics): only an explicit unlock frees it
+ */
+public record LockRequest(
+    String owner,
+    String description,
+    List<String> names,
+    List<String> machineTypes,
+    int count,
+    String osType,
+    String osVersion,
+    String arch,
+    Duration waitUpTo,
+    boolean keepUntilUnlocked) {
+
+  /**
+   * Validates the request as a whole.
+   *
+   * @throws InvalidRequestException when a rule of DESIGN §5.1 is broken
+   */
+  public LockRequest {
+    Checks.owner(owner);
+    Checks.description(description);
+    names = Checks.machineNames(names == null ? List.of() : names);
+    machineTypes =
+        Checks.notNull(machineTypes, "machine types").stream()
+            .map(Checks::machineType)
+            .distinct()
+            .toList();
+    Checks.osField(osType, "OS type");
+    Checks.osField(osVersion, "OS version");
+    Checks.osField(arch, "arch");
+    Checks.notNegative(waitUpTo, "waitUpTo");
+    if (osVersion != null && osType == null) {
+      throw new InvalidRequestException("an OS version needs an OS type: use os(type, version)");
+    }
+    if (!names.isEmpty() && !machineTypes.isEmpty()) {
+      throw new InvalidRequestException(
+          "lock either named machines or a number of a machine type, not both");
+    }
+    if (names.isEmpty() && machineTypes.isEmpty()) {
+      throw new InvalidRequestException(
+          "say what to lock: names(...) or machineType(...) with count(...)");
+    }
+    if (!names.isEmpty()) {
+      if (count != 0 && count != names.size()) {
+        throw new InvalidRequestException(
+            "count " + count + " does not match the " + names.size() + " machines named");
+      }
+      count = names.size();
+    } else if (count < 1) {
+      throw new InvalidRequestException("count must be at least 1, was " + count);
+    }
+  }
+
+  /**
+   * Starts a request; the owner defaults to {@link #defaultOwner()}.
+   *
+   * @return a new builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Whether machines are requested by name.
+   *
+   * @return {@code true} for a request by name
+   */
+  public boolean byName() {
+    return !names.isEmpty();
+  }
+
+  /**
+   * The owner a request gets when none is given: {@code user@hostname} of this process.
+   *
+   * @return e.g. {@code alice@build7}
+   */
+  public static String defaultOwner() {
+    String user = System.getProperty("user.name", "unknown");
+    String host;
+    try {
+      host = InetAddress.getLocalHost().getHostName();
+    } catch (UnknownHostException e) {
+      host = "localhost";
+    }
+    return user + "@" + host;
+  }
+
+  /** Builds a {@link LockRequest}; every method returns this builder. */
+  public static final class Builder {
+    private String owner = defaultOwner();
+    private String description;
+    private final List<String> names = new ArrayList<>();
+    private final List<String> machineTypes = new ArrayList<>();
+    private int count;
+    private String osType;
+    private String osVersion;
+    private String arch;
+    private Duration waitUpTo = Duration.ZERO;
+    private boolean keepUntilUnlocked;
+
+    private Builder() {}
+
+    /**
+     * Sets who holds the lock.
+     *
+     * @param value by convention {@code user@hostname}
+     * @return this builder
+     */
+    public Builder owner(String value) {
+      this.owner = value;
+      return this;
+    }
+
+    /**
+     * Sets the lock's description.
+     *
+     * @param value a job id or path
+     * @return this builder
+     */
+    public Builder description(String value) {
+      this.description = value;
+      return this;
+    }
+
+    /**
+     * Locks these machines by name, all or none.
+     *
+     * @param value the names
+     * @return this builder
+     */
+    public Builder names(String... value) {
+      Checks.notNull(value, "machine names");
+      return names(Arrays.asList(value));
+    }
+
+    /**
+     * Locks these machines by name, all or none.
+     *
+     * @param value the names
+     * @return this builder
+     */
+    public Builder names(List<String> value) {
+      Checks.notNull(value, "machine names");
+      names.addAll(value);
+      return this;
+    }
+
+    /**
+     * Takes machines of this type (may be called again to allow several types).
+     *
+     * @param value e.g. {@code vps}
+     * @return this builder
+     */
+    public Builder machineType(String value) {
+      machineTypes.add(value);
+      return this;
+    }
+
+    /**
+     * Takes machines of any of these types.
+     *
+     * @param value e.g. {@code smithi, mira}
+     * @return this builder
+     */
+    public Builder machineTypes(String... value) {
+      Checks.notNull(value, "machine types");
+      machineTypes.addAll(Arrays.asList(value));
+      return this;
+    }
+
+    /**
+     * Sets how many machines to lock.
+     *
+     * @param value at least 1
+     * @return this builder
+     */
+    public Builder count(int value) {
+      this.count = value;
+      return this;
+    }
+
+    /**
+     * Sets the OS: installed on VM slots, a filter for physical machines.
+     *
+     * @param type e.g. {@code ubuntu}
+     * @param version e.g. {@code 22.04}, or {@code null} for the default version
+     * @return this builder
+     */
+    public Builder os(String type, String version) {
+      this.osType = type;
+      this.osVersion = version;
+      return this;
+    }
+
+    /**
+     * Sets the architecture: installed on VM slots, a filter for physical machines.
+     *
+     * @param value e.g. {@code x86_64}
+     * @return this builder
+     */
+    public Builder arch(String value) {
+      this.arch = value;
+      return this;
+    }
+
+    /**
+     * Waits up to this long for enough free machines, retrying with backoff.
+     *
+     * @param value zero (the default) fails at once
+     * @return this builder
+     */
+    public Builder waitUpTo(Duration value) {
+      this.waitUpTo = value;
+      return this;
+    }
+
+    /**
+     * Makes the lock durable: no lease expiry, no heartbeat, not released when the pool closes or
+     * the JVM exits. Only an explicit unlock (or closing the returned lease) frees it.
+     *
+     * @return this builder
+     */
+    public Builder keepUntilUnlocked() {
+      this.keepUntilUnlocked = true;
+      return this;
+    }
+
+    /**
+     * Validates and builds the request.
+     *
+     * @return the request
+     * @throws InvalidRequestException when the request breaks a rule
+     */
+    public LockRequest build() {
+      return new LockRequest(
+          owner,
+          description,
+          names,
+          machineTypes,
+          count,
+          osType,
+          osVersion,
+          arch,
+          waitUpTo,
+          keepUntilUnlocked);
+    }
+  }
+}

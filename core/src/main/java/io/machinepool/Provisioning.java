@@ -1,0 +1,193 @@
+package io.machinepool;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The provisioning step between the database lock and the returned lease: VM slots are provisioned
+ * in parallel (a bounded pool of threads, at most {@code perHostLimit} at once on one VM host),
+ * then every machine whose host keys are needed is scanned and its keys stored.
+ */
+final class Provisioning {
+  private static final Logger log = LoggerFactory.getLogger(Provisioning.class);
+
+  private final Provisioner vmProvisioner;
+  private final HostKeyScanner scanner;
+  private final HostKeyStore hostKeys;
+  private final Listeners listeners;
+  private final ExecutorService executor;
+  private final int perHostLimit;
+  private final Duration sshTimeout;
+  private final Duration provisionTimeout;
+  private final Map<String, Semaphore> hostSlots = new ConcurrentHashMap<>();
+
+  Provisioning(
+      Provisioner vmProvisioner,
+      HostKeyScanner scanner,
+      HostKeyStore hostKeys,
+      Listeners listeners,
+      ExecutorService executor,
+      int perHostLimit,
+      Duration sshTimeout,
+      Duration provisionTimeout) {
+    this.vmProvisioner = vmProvisioner;
+    this.scanner = scanner;
+    this.hostKeys = hostKeys;
+    this.listeners = listeners;
+    this.executor = executor;
+    this.perHostLimit = perHostLimit;
+    this.sshTimeout = sshTimeout;
+    this.provisionTimeout = provisionTimeout;
+  }
+
+  /** Checks a request against the VM provisioner before anything is locked. */
+  void validate(LockRequest request) {
+    if (vmProvisioner != null) {
+      vmProvisioner.validate(request);
+    }
+  }
+
+  /** Whether any machine of these needs work after the lock. */
+  boolean needsWork(List<Machine> machines) {
+    return machines.stream()
+        .anyMatch(m -> m.isVirtual() || (scanner != null && m.hostKeys().isEmpty()));
+  }
+
+  /**
+   * Prepares the machines of a new lease.
+   *
+   * @return the machines with their host keys now
+   * @throws ProvisioningException naming every machine that failed
+   */
+  List<Machine> prepare(List<Machine> machines, LockRequest request) {
+    List<Future<Machine>> futures = new ArrayList<>();
+    for (Machine machine : machines) {
+      futures.add(executor.submit(() -> prepareOne(machine, request)));
+    }
+    List<Machine> ready = new ArrayList<>();
+    List<ProvisioningException.Failure> failures = new ArrayList<>();
+    Throwable firstCause = null;
+    long deadline = System.nanoTime() + provisionTimeout.toNanos();
+    for (int i = 0; i < futures.size(); i++) {
+      Machine machine = machines.get(i);
+      try {
+        ready.add(
+            futures.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+      } catch (ExecutionException e) {
+        Throwable cause = e.getCause();
+        firstCause = firstCause == null ? cause : firstCause;
+        failures.addAll(failuresOf(machine, cause));
+      } catch (TimeoutException e) {
+        futures.get(i).cancel(true);
+        failures.add(
+            new ProvisioningException.Failure(
+                machine.name(),
+                "not ready after " + provisionTimeout.toSeconds() + " s",
+                null,
+                null));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        futures.forEach(f -> f.cancel(true));
+        failures.add(new ProvisioningException.Failure(machine.name(), "interrupted", null, null));
+        break;
+      }
+    }
+    if (!failures.isEmpty()) {
+      throw new ProvisioningException(failures, firstCause);
+    }
+    return ready;
+  }
+
+  private static List<ProvisioningException.Failure> failuresOf(Machine machine, Throwable cause) {
+    if (cause instanceof ProvisioningException p) {
+      return p.failures();
+    }
+    return List.of(
+        new ProvisioningException.Failure(machine.name(), String.valueOf(cause), null, null));
+  }
+
+  private Machine prepareOne(Machine machine, LockRequest request) throws InterruptedException {
+    Machine current = machine;
+    if (machine.isVirtual()) {
+      provisionVm(machine, request);
+      current = scan(machine, true);
+    } else if (scanner != null && machine.hostKeys().isEmpty()) {
+      current = scan(machine, false);
+    }
+    return current;
+  }
+
+  private void provisionVm(Machine machine, LockRequest request) throws InterruptedException {
+    if (vmProvisioner == null) {
+      throw new ProvisioningException(
+          machine.name(),
+          "it is a VM slot on "
+              + machine.vpsHost()
+              + ", but the pool has no provisioner for VM slots; build the pool with"
+              + " .provisioner(...), e.g. a DownburstProvisioner",
+          null,
+          null,
+          null);
+    }
+    Semaphore slots =
+        hostSlots.computeIfAbsent(machine.vpsHost(), h -> new Semaphore(perHostLimit));
+    if (!slots.tryAcquire(provisionTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
+      throw new ProvisioningException(
+          machine.name(), "no provisioning slot free on " + machine.vpsHost(), null, null, null);
+    }
+    long started = System.nanoTime();
+    try {
+      listeners.provisioningStarted(machine);
+      vmProvisioner.provision(machine, request);
+      listeners.provisioningFinished(machine, Duration.ofNanos(System.nanoTime() - started));
+    } catch (RuntimeException e) {
+      listeners.provisioningFailed(machine, e);
+      throw e;
+    } finally {
+      slots.release();
+    }
+  }
+
+  private Machine scan(Machine machine, boolean required) {
+    if (scanner == null) {
+      return machine.isVirtual() ? machine.withHostKeys(List.of()) : machine;
+    }
+    try {
+      int port = machine.sshPort() == null ? 22 : machine.sshPort();
+      List<HostKey> keys = scanner.scan(machine.name(), port, sshTimeout);
+      hostKeys.replace(machine.name(), keys);
+      listeners.hostKeysScanned(machine, keys);
+      return machine.withHostKeys(keys);
+    } catch (RuntimeException e) {
+      if (required) {
+        throw e;
+      }
+      log.warn("could not scan the host keys of {}: {}", machine.name(), e.getMessage());
+      return machine;
+    }
+  }
+
+  /**
+   * Cleans up a VM before it is unlocked: destroys it and forgets its keys.
+   *
+   * @throws ProvisioningException when destroying failed
+   */
+  void release(Machine machine) {
+    if (!machine.isVirtual() || vmProvisioner == null) {
+      return;
+    }
+    vmProvisioner.release(machine);
+    hostKeys.forget(machine.name());
+  }
+}

@@ -1,0 +1,248 @@
+package io.machinepool.internal;
+
+import io.machinepool.DatabaseException;
+import io.machinepool.InvalidRequestException;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Pattern;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The caller's {@link DataSource} with machinepool's transaction discipline: one connection per
+ * unit of work, given back at once; transactions rolled back on any failure; serialization failures
+ * and deadlocks retried a bounded number of times with jittered exponential backoff; every other
+ * {@link SQLException} turned into a {@link DatabaseException} that names the SQL state.
+ */
+public final class Database {
+  private static final Logger log = LoggerFactory.getLogger(Database.class);
+  private static final Pattern PREFIX = Pattern.compile("[A-Za-z][A-Za-z0-9_]{0,29}");
+
+  /** A unit of work on one connection. */
+  @FunctionalInterface
+  public interface Work<T> {
+    /**
+     * Does the work.
+     *
+     * @param connection the connection, in a transaction unless run with {@link #autoCommit}
+     * @return the result
+     * @throws SQLException on any database failure
+     */
+    T run(Connection connection) throws SQLException;
+  }
+
+  private final DataSource dataSource;
+  private final Dialect dialect;
+  private final String prefix;
+  private final int maxAttempts;
+  private final Duration baseBackoff;
+
+  private Database(
+      DataSource dataSource, Dialect dialect, String prefix, int maxAttempts, Duration backoff) {
+    this.dataSource = dataSource;
+    this.dialect = dialect;
+    this.prefix = prefix;
+    this.maxAttempts = maxAttempts;
+    this.baseBackoff = backoff;
+  }
+
+  /**
+   * Connects once to detect the dialect.
+   *
+   * @param dataSource the caller's data source
+   * @param prefix the table name prefix
+   * @param maxAttempts how often a retryable failure is tried in all, at least 1
+   * @return the database
+   * @throws DatabaseException when no connection can be made
+   */
+  public static Database connect(DataSource dataSource, String prefix, int maxAttempts) {
+    if (!PREFIX.matcher(prefix).matches()) {
+      throw new InvalidRequestException(
+          "table prefix '"
+              + prefix
+              + "' must start with a letter and have at most 30 letters, digits or underscores");
+    }
+    try (Connection connection = dataSource.getConnection()) {
+      Dialect dialect = Dialect.of(connection);
+      log.debug("lock database is {} ({})", dialect, connection.getMetaData().getURL());
+      return new Database(dataSource, dialect, prefix, maxAttempts, Duration.ofMillis(5));
+    } catch (SQLException e) {
+      throw failure("connect to the lock database", e);
+    }
+  }
+
+  /** The detected dialect. */
+  public Dialect dialect() {
+    return dialect;
+  }
+
+  /** Returns a table's full name. */
+  public String table(String name) {
+    return prefix + name;
+  }
+
+  /** The table prefix. */
+  String prefix() {
+    return prefix;
+  }
+
+  /**
+   * Runs work in one transaction, retrying it when the database reports a serialization failure or
+   * deadlock.
+   *
+   * @param what what the work does, for messages
+   * @param work the work
+   * @return its result
+   * @throws DatabaseException when the database fails or retries are exhausted
+   */
+  public <T> T inTransaction(String what, Work<T> work) {
+    return withRetry(what, work, true, Connection.TRANSACTION_NONE);
+  }
+
+  /**
+   * Like {@link #inTransaction} under READ COMMITTED where the database needs it set explicitly.
+   */
+  public <T> T inReadCommittedTransaction(String what, Work<T> work) {
+    int isolation =
+        dialect.needsReadCommitted()
+            ? Connection.TRANSACTION_READ_COMMITTED
+            : Connection.TRANSACTION_NONE;
+    return withRetry(what, work, true, isolation);
+  }
+
+  /**
+   * Runs work in auto-commit mode: each statement commits by itself.
+   *
+   * @param what what the work does, for messages
+   * @param work the work
+   * @return its result
+   */
+  public <T> T autoCommit(String what, Work<T> work) {
+    return withRetry(what, work, false, Connection.TRANSACTION_NONE);
+  }
+
+  private <T> T withRetry(String what, Work<T> work, boolean transaction, int isolation) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return once(work, transaction, isolation);
+      } catch (SQLException e) {
+        if (attempt >= maxAttempts || !dialect.isRetryable(e)) {
+          throw failure(what, e);
+        }
+        log.debug(
+            "{}: retryable failure (attempt {}/{}): {}", what, attempt, maxAttempts, e.toString());
+        Backoff.sleep(Backoff.jittered(baseBackoff, attempt, Duration.ofMillis(500)));
+      }
+    }
+  }
+
+  private <T> T once(Work<T> work, boolean transaction, int isolation) throws SQLException {
+    try (Connection connection = dataSource.getConnection()) {
+      boolean autoCommit = connection.getAutoCommit();
+      int previousIsolation = -1;
+      try {
+        if (isolation != Connection.TRANSACTION_NONE
+            && connection.getTransactionIsolation() != isolation) {
+          previousIsolation = connection.getTransactionIsolation();
+          connection.setTransactionIsolation(isolation);
+        }
+        if (autoCommit == transaction) {
+          connection.setAutoCommit(!transaction);
+        }
+        T result = work.run(connection);
+        if (transaction) {
+          connection.commit();
+        }
+        return result;
+      } catch (SQLException | RuntimeException | Error e) {
+        if (transaction) {
+          rollbackQuietly(connection, e);
+        }
+        throw e;
+      } finally {
+        restore(connection, autoCommit, previousIsolation);
+      }
+    }
+  }
+
+  private static void rollbackQuietly(Connection connection, Throwable failure) {
+    try {
+      connection.rollback();
+    } catch (SQLException e) {
+      failure.addSuppressed(e);
+    }
+  }
+
+  private static void restore(Connection connection, boolean autoCommit, int isolation) {
+    try {
+      if (connection.getAutoCommit() != autoCommit) {
+        connection.setAutoCommit(autoCommit);
+      }
+      if (isolation >= 0) {
+        connection.setTransactionIsolation(isolation);
+      }
+    } catch (SQLException e) {
+      log.debug("could not restore connection settings: {}", e.toString());
+    }
+  }
+
+  /** Turns an SQL failure into the exception callers see. */
+  static DatabaseException failure(String what, SQLException e) {
+    String state = e.getSQLState();
+    String hint =
+        state != null && state.startsWith("08")
+            ? "; the lock database cannot be reached: check that it is running and that the JDBC"
+                + " URL, user and password are right"
+            : "";
+    return new DatabaseException(
+        "could not "
+            + what
+            + ": "
+            + e.getMessage()
+            + " (SQL state "
+            + state
+            + ", error code "
+            + e.getErrorCode()
+            + ")"
+            + hint,
+        e);
+  }
+
+  /** Jittered exponential backoff, shared by every bounded retry loop. */
+  public static final class Backoff {
+    private Backoff() {}
+
+    /**
+     * Full jitter: a random pause between half and all of {@code base * 2^(attempt-1)}, capped.
+     *
+     * @param base the first pause
+     * @param attempt the attempt that just failed, from 1
+     * @param cap the longest pause
+     * @return the pause
+     */
+    public static Duration jittered(Duration base, int attempt, Duration cap) {
+      long ceiling = base.toNanos() << Math.min(attempt - 1, 20);
+      ceiling = Math.min(ceiling, cap.toNanos());
+      long nanos = ceiling / 2 + ThreadLocalRandom.current().nextLong(ceiling / 2 + 1);
+      return Duration.ofNanos(nanos);
+    }
+
+    /**
+     * Sleeps, keeping the interrupt flag.
+     *
+     * @param pause how long
+     * @throws DatabaseException when interrupted
+     */
+    public static void sleep(Duration pause) {
+      try {
+        Thread.sleep(pause.toMillis(), (int) (pause.toNanos() % 1_000_000));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new io.machinepool.MachinePoolException("interrupted while waiting to retry", e);
+      }
+    }
+  }
+}

@@ -1,0 +1,598 @@
+package io.machinepool.internal;
+
+import io.machinepool.InvalidRequestException;
+import io.machinepool.LockConflictException;
+import io.machinepool.LockContentionException;
+import io.machinepool.LockRequest;
+import io.machinepool.Machine;
+import io.machinepool.NoSuchMachineException;
+import io.machinepool.NotEnoughMachinesException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The locks, held in the {@code machine} table. Every change of a lock is one conditional write:
+ *
+ * <ul>
+ *   <li><b>Lock by name</b>: {@code UPDATE machine SET locked = TRUE, locked_by = ?, locked_since =
+ *       now, description = ?, lease_token = ?, lease_expires = now + lease, generation = generation
+ *       + 1 WHERE name IN (...) AND (locked = FALSE OR <same owner and same non-empty
+ *       description>)}. The transaction commits only when the update count equals the number of
+ *       names, so a request is never half locked.
+ *   <li><b>Lock many</b>: in one READ COMMITTED transaction, {@code SELECT name ... WHERE
+ *       machine_type IN (...) AND up AND NOT locked LIMIT n FOR UPDATE SKIP LOCKED}, then the same
+ *       conditional UPDATE on the names found, then one SELECT of the locked rows: O(1) round trips
+ *       whatever n is. When fewer than n rows come back, a COUNT on committed state tells apart
+ *       "not enough machines" (thrown at once) from "other requesters hold rows they may release"
+ *       (retried with jittered backoff within a bounded time).
+ *   <li><b>Heartbeat, unlock, destroy</b> match on the lease token, which is fresh for every lock
+ *       and changes with every generation: a holder whose lease expired and was taken over can
+ *       never renew, unlock or mark down what is someone else's now.
+ *   <li><b>Reaping</b> first claims an expired lease with {@code UPDATE ... SET lease_token = :new
+ *       WHERE lease_token = :old AND lease_expires < now}, so that a late heartbeat of the old
+ *       holder cannot race the clean-up, then releases it like any lease.
+ * </ul>
+ *
+ * <p>All times come from the database clock ({@code CURRENT_TIMESTAMP}), never from the JVM's.
+ */
+public final class JdbcLockStore {
+  private static final Logger log = LoggerFactory.getLogger(JdbcLockStore.class);
+
+  private static final String UNLOCKED =
+      " locked = FALSE, locked_by = NULL, locked_since = NULL, lease_token = NULL,"
+          + " lease_expires = NULL";
+
+  /**
+   * What a successful lock returns.
+   *
+   * @param machines the locked machines, sorted by name
+   * @param expiresAt when the lease expires unless renewed; {@code null} for a lock without expiry
+   */
+  public record Acquired(List<Machine> machines, Instant expiresAt) {}
+
+  /**
+   * A lease that expired without being renewed.
+   *
+   * @param token its token
+   * @param machines the machines it holds
+   */
+  public record ExpiredLease(String token, List<Machine> machines) {}
+
+  private final Database db;
+  private final Dialect dialect;
+  private final String machine;
+
+  /**
+   * Creates the store.
+   *
+   * @param db the database, with its schema in place
+   */
+  public JdbcLockStore(Database db) {
+    this.db = db;
+    this.dialect = db.dialect();
+    this.machine = db.table("machine");
+  }
+
+  private String lockAssignments(Duration lease) {
+    return " locked = TRUE, locked_by = ?, locked_since = "
+        + dialect.now()
+        + ", description = ?, lease_token = ?, lease_expires = "
+        + (lease == null ? "NULL" : dialect.nowPlusMillis())
+        + ", generation = generation + 1";
+  }
+
+  private static int bindLock(
+      PreparedStatement update, LockRequest request, String token, Duration lease)
+      throws SQLException {
+    int i = 1;
+    update.setString(i++, request.owner());
+    update.setString(i++, request.description());
+    update.setString(i++, token);
+    if (lease != null) {
+      update.setLong(i++, lease.toMillis());
+    }
+    return i;
+  }
+
+  /**
+   * Locks the named machines, all or none.
+   *
+   * @param request a request by name
+   * @param token the new lease's token
+   * @param lease the lease duration, or {@code null} for a lock without expiry
+   * @param contentionBudget how long to retry when a concurrent change makes the outcome unclear
+   * @return the locked machines
+   * @throws NoSuchMachineException when a name is not in the inventory
+   * @throws LockConflictException when a machine is locked by someone else
+   */
+  public Acquired lockNames(
+      LockRequest request, String token, Duration lease, Duration contentionBudget) {
+    List<String> names = request.names();
+    String sql =
+        "UPDATE "
+            + machine
+            + " SET"
+            + lockAssignments(lease)
+            + " WHERE name IN "
+            + MachineRows.markers(names.size())
+            + " AND (locked = FALSE OR (locked_by = ? AND description = ? AND description <> ''))";
+    long deadline = System.nanoTime() + contentionBudget.toNanos();
+    for (int attempt = 1; ; attempt++) {
+      Acquired acquired =
+          db.inTransaction(
+              "lock " + names,
+              c -> {
+                try (PreparedStatement update = c.prepareStatement(sql)) {
+                  int i = bindLock(update, request, token, lease);
+                  i = MachineRows.bind(update, i, names);
+                  update.setString(i++, request.owner());
+                  update.setString(i, request.description());
+                  if (update.executeUpdate() != names.size()) {
+                    c.rollback();
+                    return null;
+                  }
+                }
+                return selectLease(c, token);
+              });
+      if (acquired != null) {
+        return acquired;
+      }
+      explainRefusal(request);
+      // Nothing wrong in committed state: a concurrent unlock or lock changed the rows under us.
+      pauseOrGiveUp(deadline, attempt, "lock " + names);
+    }
+  }
+
+  private void explainRefusal(LockRequest request) {
+    List<Machine> found =
+        db.autoCommit(
+            "read " + request.names(),
+            c ->
+                select(
+                    c,
+                    "m.name IN " + MachineRows.markers(request.names().size()),
+                    request.names()));
+    Map<String, Machine> byName = new HashMap<>();
+    found.forEach(m -> byName.put(m.name(), m));
+    List<String> missing = request.names().stream().filter(n -> !byName.containsKey(n)).toList();
+    if (!missing.isEmpty()) {
+      throw new NoSuchMachineException(
+          (missing.size() == 1 ? "no machine named " : "no machines named ")
+              + String.join(", ", missing)
+              + " in the inventory; nothing was locked");
+    }
+    List<String> conflicts = new ArrayList<>();
+    for (Machine m : found) {
+      if (!m.locked()) {
+        continue;
+      }
+      if (m.lockedBy().equals(request.owner())) {
+        conflicts.add(
+            m.name()
+                + " is already locked by "
+                + m.lockedBy()
+                + describe(m.description())
+                + "; a re-lock needs the same non-empty description");
+      } else {
+        conflicts.add(
+            m.name()
+                + " is locked by "
+                + m.lockedBy()
+                + " since "
+                + m.lockedSince()
+                + describe(m.description()));
+      }
+    }
+    if (!conflicts.isEmpty()) {
+      throw new LockConflictException(String.join("; ", conflicts) + "; nothing was locked");
+    }
+  }
+
+  private static String describe(String description) {
+    return description == null || description.isEmpty()
+        ? " (no description)"
+        : " (description '" + description + "')";
+  }
+
+  /**
+   * Locks {@code request.count()} free, up machines of the request's types, all or none.
+   *
+   * @param request a request by type
+   * @param token the new lease's token
+   * @param lease the lease duration, or {@code null} for a lock without expiry
+   * @param contentionBudget how long to retry collisions with concurrent requesters
+   * @return the locked machines
+   * @throws NotEnoughMachinesException when fewer are free in committed state
+   * @throws InvalidRequestException when no machine has any of the types
+   * @throws LockContentionException when collisions outlast the budget
+   */
+  public Acquired lockMany(
+      LockRequest request, String token, Duration lease, Duration contentionBudget) {
+    Filter filter = Filter.of(request);
+    String pick =
+        "SELECT name FROM "
+            + machine
+            + " WHERE "
+            + filter.sql
+            + " AND up = TRUE AND locked = FALSE"
+            + dialect.lockFreeRowsTail();
+    long deadline = System.nanoTime() + contentionBudget.toNanos();
+    for (int attempt = 1; ; attempt++) {
+      Acquired acquired =
+          db.inReadCommittedTransaction(
+              "lock " + request.count() + " " + filter.types,
+              c -> {
+                List<String> names = new ArrayList<>(request.count());
+                try (PreparedStatement select = c.prepareStatement(pick)) {
+                  int i = MachineRows.bind(select, 1, filter.params);
+                  select.setInt(i, request.count());
+                  try (ResultSet rs = select.executeQuery()) {
+                    while (rs.next()) {
+                      names.add(rs.getString(1));
+                    }
+                  }
+                }
+                if (names.size() < request.count()) {
+                  c.rollback();
+                  return null;
+                }
+                String sql =
+                    "UPDATE "
+                        + machine
+                        + " SET"
+                        + lockAssignments(lease)
+                        + " WHERE name IN "
+                        + MachineRows.markers(names.size())
+                        + " AND locked = FALSE";
+                try (PreparedStatement update = c.prepareStatement(sql)) {
+                  int i = bindLock(update, request, token, lease);
+                  MachineRows.bind(update, i, names);
+                  if (update.executeUpdate() != names.size()) {
+                    c.rollback();
+                    return null;
+                  }
+                }
+                return selectLease(c, token);
+              });
+      if (acquired != null) {
+        return acquired;
+      }
+      int free = countFree(request, filter);
+      if (free < request.count()) {
+        throw new NotEnoughMachinesException(
+            "only "
+                + free
+                + " "
+                + String.join("/", request.machineTypes())
+                + " machine"
+                + (free == 1 ? "" : "s")
+                + " available"
+                + filter.describe
+                + ", "
+                + request.count()
+                + " requested; nothing was locked");
+      }
+      pauseOrGiveUp(deadline, attempt, "lock " + request.count() + " " + filter.types);
+    }
+  }
+
+  private int countFree(LockRequest request, Filter filter) {
+    String sql =
+        "SELECT COUNT(*), SUM(CASE WHEN "
+            + filter.sql
+            + " AND up = TRUE AND locked = FALSE THEN 1 ELSE 0 END) FROM "
+            + machine
+            + " WHERE machine_type IN "
+            + MachineRows.markers(request.machineTypes().size());
+    int[] counts =
+        db.autoCommit(
+            "count free machines",
+            c -> {
+              try (PreparedStatement select = c.prepareStatement(sql)) {
+                int i = MachineRows.bind(select, 1, filter.params);
+                MachineRows.bind(select, i, request.machineTypes());
+                try (ResultSet rs = select.executeQuery()) {
+                  rs.next();
+                  return new int[] {rs.getInt(1), rs.getInt(2)};
+                }
+              }
+            });
+    if (counts[0] == 0) {
+      throw new InvalidRequestException(
+          "unknown machine type "
+              + String.join("/", request.machineTypes())
+              + ": the inventory has no such machine; known types: "
+              + knownTypes());
+    }
+    return counts[1];
+  }
+
+  private List<String> knownTypes() {
+    String sql = "SELECT DISTINCT machine_type FROM " + machine + " ORDER BY machine_type";
+    return db.autoCommit(
+        "list machine types",
+        c -> {
+          List<String> types = new ArrayList<>();
+          try (PreparedStatement select = c.prepareStatement(sql);
+              ResultSet rs = select.executeQuery()) {
+            while (rs.next()) {
+              types.add(rs.getString(1));
+            }
+          }
+          return types;
+        });
+  }
+
+  private static void pauseOrGiveUp(long deadline, int attempt, String what) {
+    Duration pause =
+        Database.Backoff.jittered(Duration.ofMillis(2), attempt, Duration.ofMillis(100));
+    if (System.nanoTime() + pause.toNanos() > deadline) {
+      throw new LockContentionException(
+          "could not "
+              + what
+              + ": concurrent requesters kept colliding for "
+              + attempt
+              + " attempts; nothing was locked, try again");
+    }
+    log.debug("{}: collided with a concurrent requester (attempt {}), retrying", what, attempt);
+    Database.Backoff.sleep(pause);
+  }
+
+  private Acquired selectLease(Connection c, String token) throws SQLException {
+    List<MachineRows.Row> rows = selectRows(c, "m.lease_token = ?", List.of(token));
+    Instant expires = rows.isEmpty() ? null : rows.get(0).leaseExpires();
+    return new Acquired(rows.stream().map(MachineRows.Row::machine).toList(), expires);
+  }
+
+  private List<Machine> select(Connection c, String where, List<String> params)
+      throws SQLException {
+    return selectRows(c, where, params).stream().map(MachineRows.Row::machine).toList();
+  }
+
+  private List<MachineRows.Row> selectRows(Connection c, String where, List<String> params)
+      throws SQLException {
+    String sql =
+        "SELECT "
+            + MachineRows.COLUMNS
+            + MachineRows.from(db)
+            + " WHERE "
+            + where
+            + " ORDER BY m.name, k.key_type";
+    try (PreparedStatement select = c.prepareStatement(sql)) {
+      MachineRows.bind(select, 1, params);
+      try (ResultSet rs = select.executeQuery()) {
+        return MachineRows.read(rs, dialect);
+      }
+    }
+  }
+
+  /**
+   * Extends a lease.
+   *
+   * @param token the lease's token
+   * @param lease the new duration from now
+   * @return the new expiry, or {@code null} when the lease holds no machine any more
+   */
+  public Instant renew(String token, Duration lease) {
+    String update =
+        "UPDATE "
+            + machine
+            + " SET lease_expires = "
+            + dialect.nowPlusMillis()
+            + " WHERE lease_token = ? AND locked = TRUE";
+    String select =
+        "SELECT MIN(lease_expires) AS lease_expires FROM " + machine + " WHERE lease_token = ?";
+    return db.inTransaction(
+        "renew lease " + token,
+        c -> {
+          try (PreparedStatement renew = c.prepareStatement(update)) {
+            renew.setLong(1, lease.toMillis());
+            renew.setString(2, token);
+            if (renew.executeUpdate() == 0) {
+              return null;
+            }
+          }
+          try (PreparedStatement read = c.prepareStatement(select)) {
+            read.setString(1, token);
+            try (ResultSet rs = read.executeQuery()) {
+              return rs.next() ? dialect.instant(rs, "lease_expires") : null;
+            }
+          }
+        });
+  }
+
+  /**
+   * Unlocks machines of a lease.
+   *
+   * @param token the lease's token
+   * @param names the machines to unlock
+   * @return how many were unlocked; fewer than asked when some were lost
+   */
+  public int unlock(String token, Collection<String> names) {
+    if (names.isEmpty()) {
+      return 0;
+    }
+    String sql =
+        "UPDATE "
+            + machine
+            + " SET"
+            + UNLOCKED
+            + " WHERE lease_token = ? AND name IN "
+            + MachineRows.markers(names.size());
+    return db.autoCommit(
+        "unlock " + names,
+        c -> {
+          try (PreparedStatement update = c.prepareStatement(sql)) {
+            update.setString(1, token);
+            MachineRows.bind(update, 2, names);
+            return update.executeUpdate();
+          }
+        });
+  }
+
+  /**
+   * Unlocks a machine that the owner held at the given generation (the explicit unlock path).
+   *
+   * @param name the machine
+   * @param owner who holds it
+   * @param generation the generation the caller checked
+   * @return whether it was unlocked
+   */
+  public boolean unlockGeneration(String name, String owner, long generation) {
+    String sql =
+        "UPDATE "
+            + machine
+            + " SET"
+            + UNLOCKED
+            + " WHERE name = ? AND locked = TRUE AND locked_by = ? AND generation = ?";
+    return db.autoCommit(
+        "unlock " + name,
+        c -> {
+          try (PreparedStatement update = c.prepareStatement(sql)) {
+            update.setString(1, name);
+            update.setString(2, owner);
+            update.setLong(3, generation);
+            return update.executeUpdate() == 1;
+          }
+        });
+  }
+
+  /**
+   * Whether a lease still holds a machine.
+   *
+   * @param name the machine
+   * @param token the lease's token
+   * @return {@code true} while it holds it
+   */
+  public boolean holds(String name, String token) {
+    String sql =
+        "SELECT 1 FROM " + machine + " WHERE name = ? AND lease_token = ? AND locked = TRUE";
+    return db.autoCommit(
+        "check the lease on " + name,
+        c -> {
+          try (PreparedStatement select = c.prepareStatement(sql)) {
+            select.setString(1, name);
+            select.setString(2, token);
+            try (ResultSet rs = select.executeQuery()) {
+              return rs.next();
+            }
+          }
+        });
+  }
+
+  /**
+   * Marks a machine down with a reason, only while it is still locked at the given generation.
+   *
+   * @param name the machine
+   * @param generation the generation of the lock the caller holds
+   * @param reason why, stored as its description
+   * @return whether it was marked
+   */
+  public boolean markDownIfHeld(String name, long generation, String reason) {
+    String sql =
+        "UPDATE "
+            + machine
+            + " SET up = FALSE, description = ? WHERE name = ? AND generation = ? AND locked = TRUE";
+    return db.autoCommit(
+        "mark " + name + " down",
+        c -> {
+          try (PreparedStatement update = c.prepareStatement(sql)) {
+            update.setString(1, reason);
+            update.setString(2, name);
+            update.setLong(3, generation);
+            return update.executeUpdate() == 1;
+          }
+        });
+  }
+
+  /**
+   * The leases whose expiry has passed, by the database clock.
+   *
+   * @return each expired lease with its machines
+   */
+  public List<ExpiredLease> expired() {
+    String where =
+        "m.locked = TRUE AND m.lease_expires IS NOT NULL AND m.lease_expires < " + dialect.now();
+    List<MachineRows.Row> rows =
+        db.autoCommit("find expired leases", c -> selectRows(c, where, List.of()));
+    Map<String, List<Machine>> byToken = new java.util.LinkedHashMap<>();
+    for (MachineRows.Row row : rows) {
+      byToken.computeIfAbsent(row.leaseToken(), t -> new ArrayList<>()).add(row.machine());
+    }
+    List<ExpiredLease> leases = new ArrayList<>();
+    byToken.forEach((token, machines) -> leases.add(new ExpiredLease(token, machines)));
+    return leases;
+  }
+
+  /**
+   * Takes over an expired lease so that its old holder can no longer touch it.
+   *
+   * @param expiredToken the expired lease's token
+   * @param newToken the reaper's token
+   * @param lease how long the reaper may take to clean up
+   * @return the machines taken over (their generation incremented)
+   */
+  public List<Machine> claimExpired(String expiredToken, String newToken, Duration lease) {
+    String sql =
+        "UPDATE "
+            + machine
+            + " SET lease_token = ?, lease_expires = "
+            + dialect.nowPlusMillis()
+            + ", generation = generation + 1 WHERE lease_token = ? AND locked = TRUE"
+            + " AND lease_expires < "
+            + dialect.now();
+    return db.inTransaction(
+        "claim expired lease " + expiredToken,
+        c -> {
+          try (PreparedStatement update = c.prepareStatement(sql)) {
+            update.setString(1, newToken);
+            update.setLong(2, lease.toMillis());
+            update.setString(3, expiredToken);
+            if (update.executeUpdate() == 0) {
+              return List.of();
+            }
+          }
+          return select(c, "m.lease_token = ?", List.of(newToken));
+        });
+  }
+
+  /** The WHERE clause of a lock-many request and its parameters. */
+  private record Filter(String sql, List<String> params, List<String> types, String describe) {
+    static Filter of(LockRequest request) {
+      StringBuilder sql =
+          new StringBuilder("machine_type IN ")
+              .append(MachineRows.markers(request.machineTypes().size()));
+      List<String> params = new ArrayList<>(request.machineTypes());
+      List<String> wanted = new ArrayList<>();
+      // For VM slots os and arch are what gets installed; for physical machines they filter.
+      if (request.osType() != null) {
+        sql.append(" AND (vpshost IS NOT NULL OR os_type = ?)");
+        params.add(request.osType());
+        wanted.add("os " + request.osType());
+      }
+      if (request.osVersion() != null) {
+        sql.append(" AND (vpshost IS NOT NULL OR os_version = ?)");
+        params.add(request.osVersion());
+        wanted.add("version " + request.osVersion());
+      }
+      if (request.arch() != null) {
+        sql.append(" AND (vpshost IS NOT NULL OR arch = ?)");
+        params.add(request.arch());
+        wanted.add("arch " + request.arch());
+      }
+      String describe = wanted.isEmpty() ? "" : " with " + String.join(", ", wanted);
+      return new Filter(sql.toString(), params, request.machineTypes(), describe);
+    }
+  }
+}
