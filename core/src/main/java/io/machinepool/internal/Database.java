@@ -59,6 +59,21 @@ public final class Database {
    * @throws DatabaseException when no connection can be made
    */
   public static Database connect(DataSource dataSource, String prefix, int maxAttempts) {
+    return connect(dataSource, prefix, maxAttempts, null);
+  }
+
+  /**
+   * Connects once; uses the given dialect instead of detecting it (tests of the portable fallback).
+   *
+   * @param dataSource the caller's data source
+   * @param prefix the table name prefix
+   * @param maxAttempts how often a retryable failure is tried in all, at least 1
+   * @param forced the dialect to use, or {@code null} to detect it
+   * @return the database
+   * @throws DatabaseException when no connection can be made
+   */
+  public static Database connect(
+      DataSource dataSource, String prefix, int maxAttempts, Dialect forced) {
     if (!PREFIX.matcher(prefix).matches()) {
       throw new InvalidRequestException(
           "table prefix '"
@@ -66,12 +81,25 @@ public final class Database {
               + "' must start with a letter and have at most 30 letters, digits or underscores");
     }
     try (Connection connection = dataSource.getConnection()) {
-      Dialect dialect = Dialect.of(connection);
+      Dialect dialect = forced != null ? forced : Dialect.of(connection);
       log.debug("lock database is {} ({})", dialect, connection.getMetaData().getURL());
       return new Database(dataSource, dialect, prefix, maxAttempts, Duration.ofMillis(5));
     } catch (SQLException e) {
       throw failure("connect to the lock database", e);
     }
+  }
+
+  /**
+   * Prepares a statement, logging its SQL at DEBUG.
+   *
+   * @param connection the connection
+   * @param sql the statement
+   * @return the prepared statement
+   * @throws SQLException when the database refuses it
+   */
+  static java.sql.PreparedStatement prepare(Connection connection, String sql) throws SQLException {
+    log.debug("SQL: {}", sql);
+    return connection.prepareStatement(sql);
   }
 
   /** The detected dialect. */

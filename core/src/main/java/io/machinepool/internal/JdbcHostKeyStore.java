@@ -37,7 +37,7 @@ public final class JdbcHostKeyStore implements HostKeyStore {
         "read the host keys of " + name,
         c -> {
           List<HostKey> keys = new ArrayList<>();
-          try (PreparedStatement select = c.prepareStatement(sql)) {
+          try (PreparedStatement select = Database.prepare(c, sql)) {
             select.setString(1, name);
             try (ResultSet rs = select.executeQuery()) {
               while (rs.next()) {
@@ -62,7 +62,7 @@ public final class JdbcHostKeyStore implements HostKeyStore {
         c -> {
           // Locking the machine row serialises concurrent replacements of one machine's keys.
           try (PreparedStatement lock =
-              c.prepareStatement("SELECT name FROM " + machine + " WHERE name = ? FOR UPDATE")) {
+              Database.prepare(c, "SELECT name FROM " + machine + " WHERE name = ? FOR UPDATE")) {
             lock.setString(1, name);
             try (ResultSet rs = lock.executeQuery()) {
               if (!rs.next()) {
@@ -71,12 +71,13 @@ public final class JdbcHostKeyStore implements HostKeyStore {
             }
           }
           try (PreparedStatement delete =
-              c.prepareStatement("DELETE FROM " + hostKey + " WHERE machine_name = ?")) {
+              Database.prepare(c, "DELETE FROM " + hostKey + " WHERE machine_name = ?")) {
             delete.setString(1, name);
             delete.executeUpdate();
           }
           try (PreparedStatement insert =
-              c.prepareStatement(
+              Database.prepare(
+                  c,
                   "INSERT INTO "
                       + hostKey
                       + " (machine_name, key_type, key_base64) VALUES (?, ?, ?)")) {
@@ -98,7 +99,7 @@ public final class JdbcHostKeyStore implements HostKeyStore {
         "forget the host keys of " + name,
         c -> {
           try (PreparedStatement delete =
-              c.prepareStatement("DELETE FROM " + hostKey + " WHERE machine_name = ?")) {
+              Database.prepare(c, "DELETE FROM " + hostKey + " WHERE machine_name = ?")) {
             delete.setString(1, name);
             return delete.executeUpdate();
           }

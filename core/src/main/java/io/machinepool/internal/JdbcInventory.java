@@ -51,7 +51,7 @@ public final class JdbcInventory {
       db.inTransaction(
           "add " + names,
           c -> {
-            try (PreparedStatement insert = c.prepareStatement(sql)) {
+            try (PreparedStatement insert = Database.prepare(c, sql)) {
               for (MachineSpec spec : specs) {
                 insert.setString(1, spec.name());
                 insert.setString(2, spec.machineType());
@@ -110,7 +110,7 @@ public final class JdbcInventory {
         db.autoCommit(
             "update " + spec.name(),
             c -> {
-              try (PreparedStatement update = c.prepareStatement(sql)) {
+              try (PreparedStatement update = Database.prepare(c, sql)) {
                 update.setString(1, spec.machineType());
                 update.setString(2, spec.vpsHost());
                 update.setBoolean(3, spec.up());
@@ -139,7 +139,7 @@ public final class JdbcInventory {
         db.autoCommit(
             "remove " + name,
             c -> {
-              try (PreparedStatement delete = c.prepareStatement(sql)) {
+              try (PreparedStatement delete = Database.prepare(c, sql)) {
                 delete.setString(1, name);
                 return delete.executeUpdate();
               }
@@ -169,7 +169,7 @@ public final class JdbcInventory {
         db.autoCommit(
             "mark " + name + (up ? " up" : " down"),
             c -> {
-              try (PreparedStatement update = c.prepareStatement(sql)) {
+              try (PreparedStatement update = Database.prepare(c, sql)) {
                 int i = 1;
                 update.setBoolean(i++, up);
                 if (reason != null) {
@@ -194,7 +194,7 @@ public final class JdbcInventory {
         db.autoCommit(
             "describe " + name,
             c -> {
-              try (PreparedStatement update = c.prepareStatement(sql)) {
+              try (PreparedStatement update = Database.prepare(c, sql)) {
                 update.setString(1, description);
                 update.setString(2, name);
                 return update.executeUpdate();
@@ -271,7 +271,7 @@ public final class JdbcInventory {
     return db.autoCommit(
         "list machines",
         c -> {
-          try (PreparedStatement select = c.prepareStatement(sql)) {
+          try (PreparedStatement select = Database.prepare(c, sql)) {
             for (int i = 0; i < params.size(); i++) {
               Object value = params.get(i);
               if (value instanceof Boolean b) {
@@ -315,7 +315,7 @@ public final class JdbcInventory {
 
   private static Summary readSummary(Connection c, String sql) throws SQLException {
     List<Summary.Entry> entries = new ArrayList<>();
-    try (PreparedStatement select = c.prepareStatement(sql);
+    try (PreparedStatement select = Database.prepare(c, sql);
         ResultSet rs = select.executeQuery()) {
       while (rs.next()) {
         entries.add(

@@ -133,7 +133,7 @@ public final class JdbcLockStore {
           db.inTransaction(
               "lock " + names,
               c -> {
-                try (PreparedStatement update = c.prepareStatement(sql)) {
+                try (PreparedStatement update = Database.prepare(c, sql)) {
                   int i = bindLock(update, request, token, lease);
                   i = MachineRows.bind(update, i, names);
                   update.setString(i++, request.owner());
@@ -234,7 +234,7 @@ public final class JdbcLockStore {
               "lock " + request.count() + " " + filter.types,
               c -> {
                 List<String> names = new ArrayList<>(request.count());
-                try (PreparedStatement select = c.prepareStatement(pick)) {
+                try (PreparedStatement select = Database.prepare(c, pick)) {
                   int i = MachineRows.bind(select, 1, filter.params);
                   select.setInt(i, request.count());
                   try (ResultSet rs = select.executeQuery()) {
@@ -255,7 +255,7 @@ public final class JdbcLockStore {
                         + " WHERE name IN "
                         + MachineRows.markers(names.size())
                         + " AND locked = FALSE";
-                try (PreparedStatement update = c.prepareStatement(sql)) {
+                try (PreparedStatement update = Database.prepare(c, sql)) {
                   int i = bindLock(update, request, token, lease);
                   MachineRows.bind(update, i, names);
                   if (update.executeUpdate() != names.size()) {
@@ -299,7 +299,7 @@ public final class JdbcLockStore {
         db.autoCommit(
             "count free machines",
             c -> {
-              try (PreparedStatement select = c.prepareStatement(sql)) {
+              try (PreparedStatement select = Database.prepare(c, sql)) {
                 int i = MachineRows.bind(select, 1, filter.params);
                 MachineRows.bind(select, i, request.machineTypes());
                 try (ResultSet rs = select.executeQuery()) {
@@ -324,7 +324,7 @@ public final class JdbcLockStore {
         "list machine types",
         c -> {
           List<String> types = new ArrayList<>();
-          try (PreparedStatement select = c.prepareStatement(sql);
+          try (PreparedStatement select = Database.prepare(c, sql);
               ResultSet rs = select.executeQuery()) {
             while (rs.next()) {
               types.add(rs.getString(1));
@@ -369,7 +369,7 @@ public final class JdbcLockStore {
             + " WHERE "
             + where
             + " ORDER BY m.name, k.key_type";
-    try (PreparedStatement select = c.prepareStatement(sql)) {
+    try (PreparedStatement select = Database.prepare(c, sql)) {
       MachineRows.bind(select, 1, params);
       try (ResultSet rs = select.executeQuery()) {
         return MachineRows.read(rs, dialect);
@@ -396,14 +396,14 @@ public final class JdbcLockStore {
     return db.inTransaction(
         "renew lease " + token,
         c -> {
-          try (PreparedStatement renew = c.prepareStatement(update)) {
+          try (PreparedStatement renew = Database.prepare(c, update)) {
             renew.setLong(1, lease.toMillis());
             renew.setString(2, token);
             if (renew.executeUpdate() == 0) {
               return null;
             }
           }
-          try (PreparedStatement read = c.prepareStatement(select)) {
+          try (PreparedStatement read = Database.prepare(c, select)) {
             read.setString(1, token);
             try (ResultSet rs = read.executeQuery()) {
               return rs.next() ? dialect.instant(rs, "lease_expires") : null;
@@ -433,7 +433,7 @@ public final class JdbcLockStore {
     return db.autoCommit(
         "unlock " + names,
         c -> {
-          try (PreparedStatement update = c.prepareStatement(sql)) {
+          try (PreparedStatement update = Database.prepare(c, sql)) {
             update.setString(1, token);
             MachineRows.bind(update, 2, names);
             return update.executeUpdate();
@@ -459,7 +459,7 @@ public final class JdbcLockStore {
     return db.autoCommit(
         "unlock " + name,
         c -> {
-          try (PreparedStatement update = c.prepareStatement(sql)) {
+          try (PreparedStatement update = Database.prepare(c, sql)) {
             update.setString(1, name);
             update.setString(2, owner);
             update.setLong(3, generation);
@@ -481,7 +481,7 @@ public final class JdbcLockStore {
     return db.autoCommit(
         "check the lease on " + name,
         c -> {
-          try (PreparedStatement select = c.prepareStatement(sql)) {
+          try (PreparedStatement select = Database.prepare(c, sql)) {
             select.setString(1, name);
             select.setString(2, token);
             try (ResultSet rs = select.executeQuery()) {
@@ -507,7 +507,7 @@ public final class JdbcLockStore {
     return db.autoCommit(
         "mark " + name + " down",
         c -> {
-          try (PreparedStatement update = c.prepareStatement(sql)) {
+          try (PreparedStatement update = Database.prepare(c, sql)) {
             update.setString(1, reason);
             update.setString(2, name);
             update.setLong(3, generation);
@@ -555,7 +555,7 @@ public final class JdbcLockStore {
     return db.inTransaction(
         "claim expired lease " + expiredToken,
         c -> {
-          try (PreparedStatement update = c.prepareStatement(sql)) {
+          try (PreparedStatement update = Database.prepare(c, sql)) {
             update.setString(1, newToken);
             update.setLong(2, lease.toMillis());
             update.setString(3, expiredToken);

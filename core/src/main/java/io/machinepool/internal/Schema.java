@@ -128,7 +128,7 @@ public final class Schema {
       return 0;
     }
     String sql = "SELECT MAX(version) FROM " + database.table("schema_version");
-    try (PreparedStatement select = connection.prepareStatement(sql);
+    try (PreparedStatement select = Database.prepare(connection, sql);
         ResultSet rs = select.executeQuery()) {
       return rs.next() ? rs.getInt(1) : 0;
     }
@@ -156,13 +156,13 @@ public final class Schema {
   private void lock(Connection connection) throws SQLException {
     switch (database.dialect()) {
       case POSTGRESQL -> {
-        try (PreparedStatement lock = connection.prepareStatement("SELECT pg_advisory_lock(?)")) {
+        try (PreparedStatement lock = Database.prepare(connection, "SELECT pg_advisory_lock(?)")) {
           lock.setLong(1, lockKey());
           lock.execute();
         }
       }
       case MARIADB -> {
-        try (PreparedStatement lock = connection.prepareStatement("SELECT GET_LOCK(?, ?)")) {
+        try (PreparedStatement lock = Database.prepare(connection, "SELECT GET_LOCK(?, ?)")) {
           lock.setString(1, lockName());
           lock.setInt(2, LOCK_WAIT_SECONDS);
           try (ResultSet rs = lock.executeQuery()) {
@@ -184,13 +184,13 @@ public final class Schema {
     switch (database.dialect()) {
       case POSTGRESQL -> {
         try (PreparedStatement unlock =
-            connection.prepareStatement("SELECT pg_advisory_unlock(?)")) {
+            Database.prepare(connection, "SELECT pg_advisory_unlock(?)")) {
           unlock.setLong(1, lockKey());
           unlock.execute();
         }
       }
       case MARIADB -> {
-        try (PreparedStatement unlock = connection.prepareStatement("SELECT RELEASE_LOCK(?)")) {
+        try (PreparedStatement unlock = Database.prepare(connection, "SELECT RELEASE_LOCK(?)")) {
           unlock.setString(1, lockName());
           unlock.execute();
         }

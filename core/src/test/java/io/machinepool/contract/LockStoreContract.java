@@ -1,0 +1,867 @@
+package io.machinepool.contract;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.machinepool.HostKey;
+import io.machinepool.InvalidRequestException;
+import io.machinepool.Lease;
+import io.machinepool.LockConflictException;
+import io.machinepool.LockRequest;
+import io.machinepool.Machine;
+import io.machinepool.MachinePool;
+import io.machinepool.MachineQuery;
+import io.machinepool.MachineSpec;
+import io.machinepool.NoSuchMachineException;
+import io.machinepool.NotEnoughMachinesException;
+import io.machinepool.PoolListener;
+import io.machinepool.Provisioner;
+import io.machinepool.ProvisioningException;
+import io.machinepool.testing.TestDatabase;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The locking rules of DESIGN §5, run against every database: one subclass per database, each
+ * skipped with its reason when that database is not configured.
+ */
+abstract class LockStoreContract {
+  static final String ALICE = "alice@build7";
+  static final String BOB = "bob@build9";
+  static final HostKey KEY_A =
+      new HostKey(
+          "ssh-ed25519", "AAAAC3NzaC1lZDI1NTE5AAAAIAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+  static final HostKey KEY_B = new HostKey("ssh-rsa", "AAAAB3NzaC1yc2EAAAADAQABAAAAgQC7");
+
+  TestDatabase db;
+  MachinePool pool;
+  final List<MachinePool> extraPools = new ArrayList<>();
+
+  abstract TestDatabase.Kind kind();
+
+  @BeforeEach
+  void openDatabase() {
+    Assumptions.assumeTrue(kind().available(), kind()::skipReason);
+    db = TestDatabase.open(kind());
+    pool = newPool(b -> b);
+    pool.inventory()
+        .addAll(
+            List.of(
+                MachineSpec.physical("smithi001.front.sepia.ceph.com", "smithi")
+                    .withOs("ubuntu", "22.04"),
+                MachineSpec.physical("smithi002.front.sepia.ceph.com", "smithi")
+                    .withOs("ubuntu", "22.04"),
+                MachineSpec.physical("smithi003.front.sepia.ceph.com", "smithi")
+                    .withOs("centos", "9"),
+                MachineSpec.physical("mira001.front.sepia.ceph.com", "mira"),
+                MachineSpec.physical("mira002.front.sepia.ceph.com", "mira"),
+                MachineSpec.vm("vpm011.front.sepia.ceph.com", "vps", "mira001.front.sepia.ceph.com")
+                    .withMacAddress("52:54:00:00:00:11")));
+  }
+
+  @AfterEach
+  void closeDatabase() {
+    extraPools.forEach(MachinePool::close);
+    if (pool != null) {
+      pool.close();
+    }
+    if (db != null) {
+      db.close();
+    }
+  }
+
+  MachinePool newPool(java.util.function.UnaryOperator<MachinePool.Builder> configure) {
+    MachinePool built =
+        configure
+            .apply(
+                MachinePool.builder()
+                    .dataSource(db.dataSource())
+                    .tablePrefix(db.prefix())
+                    .releaseOnShutdown(false))
+            .build();
+    if (pool != null) {
+      extraPools.add(built);
+    }
+    return built;
+  }
+
+  static LockRequest.Builder request(String owner) {
+    return LockRequest.builder().owner(owner);
+  }
+
+  Machine machine(String name) {
+    return pool.machine(name).orElseThrow();
+  }
+
+  /** Makes a lease look stalled: its expiry in the past, behind the library's back. */
+  void expire(Lease lease) {
+    db.execute(
+        "UPDATE "
+            + db.prefix()
+            + "machine SET lease_expires = locked_since WHERE lease_token = '"
+            + lease.token()
+            + "'");
+    db.execute(
+        "UPDATE "
+            + db.prefix()
+            + "machine SET locked_since = lease_expires WHERE lease_token = '"
+            + lease.token()
+            + "'");
+  }
+
+  // ---- rule 1: owners, counts, types and names -----------------------------------------------
+
+  @Test
+  void lockByNameLocksTheMachineForTheOwner() {
+    try (Lease lease =
+        pool.lock(
+            request(ALICE)
+                .description("run-42/job-3")
+                .names("smithi001.front.sepia.ceph.com")
+                .build())) {
+      Machine m = machine("smithi001.front.sepia.ceph.com");
+      assertThat(m.locked()).isTrue();
+      assertThat(m.lockedBy()).isEqualTo(ALICE);
+      assertThat(m.description()).isEqualTo("run-42/job-3");
+      assertThat(m.lockedSince()).isNotNull();
+      assertThat(lease.machines()).extracting(Machine::name).containsExactly(m.name());
+      assertThat(lease.owner()).isEqualTo(ALICE);
+    }
+  }
+
+  @Test
+  void unknownMachineTypeIsInvalidAndNamesTheKnownTypes() {
+    List<List<String>> before = db.snapshot();
+    assertThatThrownBy(() -> pool.lock(request(ALICE).machineType("nosuchtype").count(1).build()))
+        .isInstanceOf(InvalidRequestException.class)
+        .hasMessageContaining("unknown machine type nosuchtype")
+        .hasMessageContaining("mira")
+        .hasMessageContaining("smithi");
+    assertThat(db.snapshot()).isEqualTo(before);
+  }
+
+  @Test
+  void unknownMachineNameLocksNothing() {
+    List<List<String>> before = db.snapshot();
+    assertThatThrownBy(
+            () ->
+                pool.lock(
+                    request(ALICE)
+                        .names("smithi001.front.sepia.ceph.com", "smithi999.front.sepia.ceph.com")
+                        .build()))
+        .isInstanceOf(NoSuchMachineException.class)
+        .hasMessageContaining("smithi999.front.sepia.ceph.com");
+    assertThat(db.snapshot()).isEqualTo(before);
+  }
+
+  @Test
+  void countAboveThePoolSaysHowManyAreAvailable() {
+    List<List<String>> before = db.snapshot();
+    assertThatThrownBy(() -> pool.lock(request(ALICE).machineType("smithi").count(5).build()))
+        .isInstanceOf(NotEnoughMachinesException.class)
+        .hasMessageContaining("only 3 smithi machines available, 5 requested");
+    assertThat(db.snapshot()).isEqualTo(before);
+  }
+
+  @Test
+  void sqlInjectionInTheDescriptionIsStoredVerbatim() {
+    String evil = "x'); DROP TABLE " + db.prefix() + "machine; -- \" ` $(rm -rf /) %_";
+    try (Lease lease =
+        pool.lock(request(ALICE).description(evil).names("mira001.front.sepia.ceph.com").build())) {
+      assertThat(machine("mira001.front.sepia.ceph.com").description()).isEqualTo(evil);
+      assertThat(pool.machines(MachineQuery.builder().descriptionContains("%_").build()))
+          .extracting(Machine::name)
+          .containsExactly("mira001.front.sepia.ceph.com");
+      assertThat(pool.machines(MachineQuery.builder().description(evil).build())).hasSize(1);
+    }
+    assertThat(pool.machines(MachineQuery.all())).hasSize(6);
+  }
+
+  // ---- rule 2: locked machines, re-locks, unlocking free machines -----------------------------
+
+  @Test
+  void lockingAMachineLockedByAnotherOwnerFailsAndNamesTheHolder() {
+    try (Lease held =
+        pool.lock(
+            request(BOB)
+                .description("bob's run")
+                .names("smithi001.front.sepia.ceph.com")
+                .build())) {
+      List<List<String>> before = db.snapshot();
+      assertThatThrownBy(
+              () -> pool.lock(request(ALICE).names("smithi001.front.sepia.ceph.com").build()))
+          .isInstanceOf(LockConflictException.class)
+          .hasMessageContaining("is locked by " + BOB)
+          .hasMessageContaining("bob's run");
+      assertThat(db.snapshot()).isEqualTo(before);
+    }
+  }
+
+  @Test
+  void reLockBySameOwnerWithSameDescriptionSucceedsWithAFreshTokenAndGeneration() {
+    String name = "smithi001.front.sepia.ceph.com";
+    Lease first =
+        pool.lock(request(ALICE).description("job-1").names(name).keepUntilUnlocked().build());
+    long generation = machine(name).generation();
+    try (Lease second = pool.lock(request(ALICE).description("job-1").names(name).build())) {
+      assertThat(second.token()).isNotEqualTo(first.token());
+      assertThat(machine(name).generation()).isEqualTo(generation + 1);
+      assertThat(machine(name).lockedBy()).isEqualTo(ALICE);
+    }
+    assertThat(machine(name).locked()).isFalse();
+  }
+
+  @Test
+  void reLockBySameOwnerWithOtherOrNoDescriptionFails() {
+    String name = "smithi001.front.sepia.ceph.com";
+    try (Lease held = pool.lock(request(ALICE).description("job-1").names(name).build())) {
+      assertThatThrownBy(() -> pool.lock(request(ALICE).description("job-2").names(name).build()))
+          .isInstanceOf(LockConflictException.class)
+          .hasMessageContaining("same non-empty description");
+      assertThatThrownBy(() -> pool.lock(request(ALICE).names(name).build()))
+          .isInstanceOf(LockConflictException.class);
+    }
+    try (Lease held = pool.lock(request(ALICE).description("").names(name).build())) {
+      assertThatThrownBy(() -> pool.lock(request(ALICE).description("").names(name).build()))
+          .as("an empty description never allows a re-lock")
+          .isInstanceOf(LockConflictException.class);
+    }
+  }
+
+  @Test
+  void unlockingAFreeMachineFailsClearly() {
+    assertThatThrownBy(() -> pool.unlock("smithi001.front.sepia.ceph.com", ALICE))
+        .isInstanceOf(LockConflictException.class)
+        .hasMessageContaining("is not locked");
+  }
+
+  @Test
+  void closingALeaseTwiceIsHarmless() {
+    Lease lease = pool.lock(request(ALICE).names("smithi001.front.sepia.ceph.com").build());
+    lease.close();
+    lease.close();
+    assertThat(lease.isOpen()).isFalse();
+    assertThat(machine("smithi001.front.sepia.ceph.com").locked()).isFalse();
+  }
+
+  // ---- rule 3: unlock by owner and description ------------------------------------------------
+
+  @Test
+  void unlockByAnotherOwnerFailsAndChangesNothing() {
+    String name = "smithi001.front.sepia.ceph.com";
+    pool.lock(request(BOB).names(name).keepUntilUnlocked().build());
+    List<List<String>> before = db.snapshot();
+    assertThatThrownBy(() -> pool.unlock(name, ALICE))
+        .isInstanceOf(LockConflictException.class)
+        .hasMessageContaining("locked by " + BOB + ", not by " + ALICE);
+    assertThat(db.snapshot()).isEqualTo(before);
+  }
+
+  @Test
+  void unlockWithADifferentDescriptionFails() {
+    String name = "smithi001.front.sepia.ceph.com";
+    pool.lock(request(ALICE).description("job-1").names(name).keepUntilUnlocked().build());
+    assertThatThrownBy(() -> pool.unlock(name, ALICE, "job-2"))
+        .isInstanceOf(LockConflictException.class)
+        .hasMessageContaining("job-1");
+    pool.unlock(name, ALICE, "job-1");
+    assertThat(machine(name).locked()).isFalse();
+  }
+
+  @Test
+  void unlockWithoutADescriptionIgnoresTheLocksDescription() {
+    String name = "smithi001.front.sepia.ceph.com";
+    pool.lock(request(ALICE).description("job-1").names(name).keepUntilUnlocked().build());
+    pool.unlock(name, ALICE);
+    assertThat(machine(name).locked()).isFalse();
+  }
+
+  @Test
+  void unlockOfAnUnknownMachineIsNoSuchMachine() {
+    assertThatThrownBy(() -> pool.unlock("smithi404.front.sepia.ceph.com", ALICE))
+        .isInstanceOf(NoSuchMachineException.class);
+  }
+
+  // ---- rule 4: lock-many --------------------------------------------------------------------
+
+  @Test
+  void lockManyIsAllOrNothing() {
+    try (Lease held = pool.lock(request(BOB).names("smithi001.front.sepia.ceph.com").build())) {
+      List<List<String>> before = db.snapshot();
+      assertThatThrownBy(() -> pool.lock(request(ALICE).machineType("smithi").count(3).build()))
+          .isInstanceOf(NotEnoughMachinesException.class)
+          .hasMessageContaining("only 2 smithi machines available, 3 requested");
+      assertThat(db.snapshot()).as("not a single machine was locked").isEqualTo(before);
+    }
+  }
+
+  @Test
+  void lockManyTakesOnlyUpAndFreeMachines() {
+    pool.inventory().markDown("smithi001.front.sepia.ceph.com", "disk errors on sdb");
+    try (Lease held = pool.lock(request(BOB).names("smithi002.front.sepia.ceph.com").build());
+        Lease lease = pool.lock(request(ALICE).machineType("smithi").count(1).build())) {
+      assertThat(lease.names()).containsExactly("smithi003.front.sepia.ceph.com");
+      assertThatThrownBy(() -> pool.lock(request(ALICE).machineType("smithi").count(1).build()))
+          .isInstanceOf(NotEnoughMachinesException.class)
+          .hasMessageContaining("only 0 smithi machines available, 1 requested");
+    }
+    assertThat(machine("smithi001.front.sepia.ceph.com").description())
+        .isEqualTo("disk errors on sdb");
+  }
+
+  @Test
+  void lockManyFiltersPhysicalMachinesByOs() {
+    try (Lease lease =
+        pool.lock(request(ALICE).machineType("smithi").count(2).os("ubuntu", "22.04").build())) {
+      assertThat(lease.names())
+          .containsExactlyInAnyOrder(
+              "smithi001.front.sepia.ceph.com", "smithi002.front.sepia.ceph.com");
+    }
+    assertThatThrownBy(
+            () ->
+                pool.lock(request(ALICE).machineType("smithi").count(2).os("centos", "9").build()))
+        .isInstanceOf(NotEnoughMachinesException.class)
+        .hasMessageContaining(
+            "only 1 smithi machine available with os centos, version 9, 2 requested");
+  }
+
+  @Test
+  void lockManyTakesFromSeveralTypes() {
+    try (Lease lease = pool.lock(request(ALICE).machineTypes("smithi", "mira").count(5).build())) {
+      assertThat(lease.machines()).extracting(Machine::machineType).containsOnly("smithi", "mira");
+      assertThat(lease.machines()).hasSize(5);
+    }
+  }
+
+  @Test
+  void lockByNameOfASetWithOneLockedMachineLocksNone() {
+    try (Lease held = pool.lock(request(BOB).names("mira002.front.sepia.ceph.com").build())) {
+      List<List<String>> before = db.snapshot();
+      assertThatThrownBy(
+              () ->
+                  pool.lock(
+                      request(ALICE)
+                          .names("mira001.front.sepia.ceph.com", "mira002.front.sepia.ceph.com")
+                          .build()))
+          .isInstanceOf(LockConflictException.class);
+      assertThat(db.snapshot()).isEqualTo(before);
+    }
+  }
+
+  @Test
+  void twoRequestersRacingForTheLastMachinesGetAllOrNothingEach() throws Exception {
+    for (int round = 0; round < 5; round++) {
+      CountDownLatch start = new CountDownLatch(1);
+      ExecutorService threads = Executors.newFixedThreadPool(2);
+      try {
+        List<Future<Lease>> results = new ArrayList<>();
+        for (String owner : List.of(ALICE, BOB)) {
+          Callable<Lease> race =
+              () -> {
+                start.await(10, TimeUnit.SECONDS);
+                try {
+                  return pool.lock(request(owner).machineType("smithi").count(3).build());
+                } catch (NotEnoughMachinesException e) {
+                  return null;
+                }
+              };
+          results.add(threads.submit(race));
+        }
+        start.countDown();
+        List<Lease> winners = new ArrayList<>();
+        for (Future<Lease> result : results) {
+          Lease lease = result.get(30, TimeUnit.SECONDS);
+          if (lease != null) {
+            winners.add(lease);
+          }
+        }
+        assertThat(winners).hasSize(1);
+        assertThat(winners.get(0).machines()).hasSize(3);
+        assertThat(pool.machines(MachineQuery.builder().machineType("smithi").build()))
+            .allSatisfy(m -> assertThat(m.lockedBy()).isEqualTo(winners.get(0).owner()));
+        winners.get(0).close();
+      } finally {
+        threads.shutdownNow();
+      }
+    }
+  }
+
+  @Test
+  void waitUpToTakesMachinesFreedWhileWaiting() throws Exception {
+    Lease held = pool.lock(request(BOB).machineType("mira").count(2).build());
+    ExecutorService releaser = Executors.newSingleThreadExecutor();
+    try {
+      releaser.submit(
+          () -> {
+            Thread.sleep(300);
+            held.close();
+            return null;
+          });
+      try (Lease lease =
+          pool.lock(
+              request(ALICE)
+                  .machineType("mira")
+                  .count(2)
+                  .waitUpTo(Duration.ofSeconds(20))
+                  .build())) {
+        assertThat(lease.machines()).hasSize(2);
+        assertThat(held.isOpen()).isFalse();
+      }
+    } finally {
+      releaser.shutdownNow();
+    }
+  }
+
+  @Test
+  void waitUpToGivesUpAfterTheDeadline() {
+    try (Lease held = pool.lock(request(BOB).machineType("mira").count(2).build())) {
+      long started = System.nanoTime();
+      assertThatThrownBy(
+              () ->
+                  pool.lock(
+                      request(ALICE)
+                          .machineType("mira")
+                          .count(1)
+                          .waitUpTo(Duration.ofMillis(500))
+                          .build()))
+          .isInstanceOf(NotEnoughMachinesException.class);
+      assertThat(Duration.ofNanos(System.nanoTime() - started))
+          .isGreaterThanOrEqualTo(Duration.ofMillis(500));
+    }
+  }
+
+  // ---- rule 5: database clock -----------------------------------------------------------------
+
+  @Test
+  void lockTimesComeFromTheDatabaseClock() {
+    MachinePool shortLeases =
+        newPool(
+            b -> b.leaseDuration(Duration.ofSeconds(37)).heartbeatInterval(Duration.ofSeconds(30)));
+    Instant before = databaseNow();
+    try (Lease lease =
+        shortLeases.lock(request(ALICE).names("mira001.front.sepia.ceph.com").build())) {
+      Instant after = databaseNow();
+      Instant since = machine("mira001.front.sepia.ceph.com").lockedSince();
+      assertThat(since).isBetween(before.minusMillis(1), after.plusMillis(1));
+      assertThat(Duration.between(since, lease.expiresAt().orElseThrow()))
+          .as("expiry = lock time + lease, both computed by the database in one statement")
+          .isEqualTo(Duration.ofSeconds(37));
+    }
+  }
+
+  private Instant databaseNow() {
+    String sql =
+        kind() == TestDatabase.Kind.MARIADB
+            ? "SELECT UNIX_TIMESTAMP(CURRENT_TIMESTAMP(3)) * 1000"
+            : kind() == TestDatabase.Kind.H2
+                ? "SELECT DATEDIFF(MILLISECOND, TIMESTAMP WITH TIME ZONE '1970-01-01 00:00:00+00', CURRENT_TIMESTAMP)"
+                : "SELECT EXTRACT(EPOCH FROM CURRENT_TIMESTAMP) * 1000";
+    return Instant.ofEpochMilli((long) Double.parseDouble(db.query(sql).get(0).get(0)));
+  }
+
+  // ---- rule 6: fencing -----------------------------------------------------------------------
+
+  @Test
+  void anExpiredHolderCanNeitherRenewNorUnlockAfterSomeoneElseLocked() {
+    String name = "smithi001.front.sepia.ceph.com";
+    MachinePool stalled =
+        newPool(
+            b -> b.leaseDuration(Duration.ofMinutes(10)).heartbeatInterval(Duration.ofMinutes(9)));
+    Lease old = stalled.lock(request(ALICE).description("old").names(name).build());
+    long oldGeneration = machine(name).generation();
+    expire(old);
+    assertThat(pool.reapExpired()).extracting(Machine::name).containsExactly(name);
+    try (Lease current = pool.lock(request(BOB).description("new").names(name).build())) {
+      assertThat(machine(name).generation()).isGreaterThan(oldGeneration);
+      assertThatThrownBy(old::renew).isInstanceOf(LockConflictException.class);
+      old.close();
+      Machine m = machine(name);
+      assertThat(m.locked()).isTrue();
+      assertThat(m.lockedBy()).isEqualTo(BOB);
+      assertThat(m.description()).isEqualTo("new");
+      assertThat(current.isOpen()).isTrue();
+    }
+  }
+
+  @Test
+  void everyLockIncrementsTheGeneration() {
+    String name = "mira002.front.sepia.ceph.com";
+    long start = machine(name).generation();
+    for (int i = 1; i <= 3; i++) {
+      try (Lease lease = pool.lock(request(ALICE).names(name).build())) {
+        assertThat(lease.machines().get(0).generation()).isEqualTo(start + i);
+      }
+    }
+  }
+
+  // ---- rule 7: expiry, heartbeat and reaping --------------------------------------------------
+
+  @Test
+  void heartbeatKeepsAnOpenLeaseAlive() throws Exception {
+    MachinePool beating =
+        newPool(
+            b -> b.leaseDuration(Duration.ofMillis(900)).heartbeatInterval(Duration.ofMillis(150)));
+    try (Lease lease = beating.lock(request(ALICE).names("mira001.front.sepia.ceph.com").build())) {
+      Instant firstExpiry = lease.expiresAt().orElseThrow();
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (!lease.expiresAt().orElseThrow().isAfter(firstExpiry.plusMillis(1000))) {
+        assertThat(System.nanoTime())
+            .as("heartbeat renewed the lease in time")
+            .isLessThan(deadline);
+        Thread.sleep(50);
+        assertThat(pool.reapExpired()).isEmpty();
+      }
+      assertThat(lease.isOpen()).isTrue();
+      assertThat(machine("mira001.front.sepia.ceph.com").lockedBy()).isEqualTo(ALICE);
+    }
+  }
+
+  @Test
+  void reapingReleasesOnlyExpiredLeases() {
+    MachinePool stalled =
+        newPool(
+            b -> b.leaseDuration(Duration.ofMinutes(10)).heartbeatInterval(Duration.ofMinutes(9)));
+    Lease expired = stalled.lock(request(ALICE).machineType("smithi").count(2).build());
+    try (Lease alive = stalled.lock(request(BOB).machineType("mira").count(1).build())) {
+      expire(expired);
+      List<Machine> released = pool.reapExpired();
+      assertThat(released)
+          .extracting(Machine::name)
+          .containsExactlyInAnyOrderElementsOf(expired.names());
+      assertThat(pool.reapExpired()).as("nothing left to reap").isEmpty();
+      assertThat(machine(alive.names().get(0)).lockedBy()).isEqualTo(BOB);
+      for (String name : expired.names()) {
+        Machine m = machine(name);
+        assertThat(m.locked()).isFalse();
+        assertThat(m.lockedBy()).isNull();
+        assertThat(m.lockedSince()).isNull();
+      }
+    }
+  }
+
+  @Test
+  void backgroundReaperFreesExpiredLeases() throws Exception {
+    MachinePool stalled =
+        newPool(
+            b -> b.leaseDuration(Duration.ofMinutes(10)).heartbeatInterval(Duration.ofMinutes(9)));
+    Lease expired = stalled.lock(request(ALICE).names("mira002.front.sepia.ceph.com").build());
+    List<String> heard = new CopyOnWriteArrayList<>();
+    newPool(
+        b ->
+            b.reapExpiredEvery(Duration.ofMillis(100))
+                .listener(
+                    new PoolListener() {
+                      @Override
+                      public void leaseExpired(String token, List<String> machines) {
+                        heard.add(token);
+                      }
+                    }));
+    expire(expired);
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (machine("mira002.front.sepia.ceph.com").locked()) {
+      assertThat(System.nanoTime()).as("reaped within 10 s").isLessThan(deadline);
+      Thread.sleep(50);
+    }
+    assertThat(heard).containsExactly(expired.token());
+  }
+
+  @Test
+  void heartbeatNoticesALostLease() throws Exception {
+    List<String> lost = Collections.synchronizedList(new ArrayList<>());
+    MachinePool beating =
+        newPool(
+            b ->
+                b.leaseDuration(Duration.ofSeconds(3))
+                    .heartbeatInterval(Duration.ofMillis(100))
+                    .listener(
+                        new PoolListener() {
+                          @Override
+                          public void leaseExpired(String token, List<String> machines) {
+                            lost.add(token);
+                          }
+                        }));
+    Lease lease = beating.lock(request(ALICE).names("mira001.front.sepia.ceph.com").build());
+    pool.unlock("mira001.front.sepia.ceph.com", ALICE);
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (!lease.isLost()) {
+      assertThat(System.nanoTime()).as("lost lease noticed within 10 s").isLessThan(deadline);
+      Thread.sleep(20);
+    }
+    assertThat(lost).containsExactly(lease.token());
+    assertThat(beating.leases()).doesNotContain(lease);
+  }
+
+  @Test
+  void closingThePoolReleasesItsLeasesButNotLocksKeptUntilUnlocked() {
+    MachinePool other = newPool(b -> b);
+    other.lock(request(ALICE).names("smithi001.front.sepia.ceph.com").build());
+    Lease kept =
+        other.lock(
+            request(ALICE).names("smithi002.front.sepia.ceph.com").keepUntilUnlocked().build());
+    assertThat(kept.expiresAt()).isEmpty();
+    other.close();
+    assertThat(machine("smithi001.front.sepia.ceph.com").locked()).isFalse();
+    assertThat(machine("smithi002.front.sepia.ceph.com").lockedBy()).isEqualTo(ALICE);
+    assertThat(pool.reapExpired()).as("a lock without expiry is never reaped").isEmpty();
+    pool.unlock("smithi002.front.sepia.ceph.com", ALICE);
+    assertThat(machine("smithi002.front.sepia.ceph.com").locked()).isFalse();
+  }
+
+  // ---- rule 8: locked_since and locked_by ----------------------------------------------------
+
+  @Test
+  void unlockClearsLockedByAndLockedSinceButKeepsTheDescription() {
+    String name = "mira001.front.sepia.ceph.com";
+    try (Lease lease = pool.lock(request(ALICE).description("job-9").names(name).build())) {
+      assertThat(machine(name).lockedSince()).isNotNull();
+    }
+    Machine m = machine(name);
+    assertThat(m.locked()).isFalse();
+    assertThat(m.lockedBy()).isNull();
+    assertThat(m.lockedSince()).isNull();
+    assertThat(m.description()).isEqualTo("job-9");
+    assertThat(
+            db.query(
+                "SELECT lease_token, lease_expires FROM "
+                    + db.prefix()
+                    + "machine WHERE name = '"
+                    + name
+                    + "'"))
+        .containsExactly(java.util.Arrays.asList(null, null));
+  }
+
+  // ---- provisioning lifecycle as far as core goes ---------------------------------------------
+
+  @Test
+  void aVmSlotIsNotHandedOutWithoutAProvisioner() {
+    List<List<String>> before = db.snapshot();
+    assertThatThrownBy(() -> pool.lock(request(ALICE).machineType("vps").count(1).build()))
+        .isInstanceOf(ProvisioningException.class)
+        .hasMessageContaining("no provisioner for VM slots");
+    assertThat(machine("vpm011.front.sepia.ceph.com").locked()).isFalse();
+    assertThat(db.snapshot().size()).isEqualTo(before.size());
+  }
+
+  @Test
+  void aFailedProvisioningReleasesEveryMachineOfTheRequest() {
+    pool.inventory()
+        .add(MachineSpec.vm("vpm012.front.sepia.ceph.com", "vps", "mira002.front.sepia.ceph.com"));
+    List<String> released = new CopyOnWriteArrayList<>();
+    Provisioner failing =
+        new Provisioner() {
+          @Override
+          public void provision(Machine machine, LockRequest request) {
+            if (machine.name().startsWith("vpm012")) {
+              throw new ProvisioningException(machine.name(), "create failed", 1, "boom", null);
+            }
+          }
+
+          @Override
+          public void release(Machine machine) {
+            released.add(machine.name());
+          }
+        };
+    MachinePool vms = newPool(b -> b.provisioner(failing));
+    assertThatThrownBy(() -> vms.lock(request(ALICE).machineType("vps").count(2).build()))
+        .isInstanceOf(ProvisioningException.class)
+        .hasMessageContaining("vpm012.front.sepia.ceph.com: create failed (exit code 1)")
+        .satisfies(e -> assertThat(((ProvisioningException) e).exitCode()).hasValue(1));
+    assertThat(released)
+        .containsExactlyInAnyOrder("vpm011.front.sepia.ceph.com", "vpm012.front.sepia.ceph.com");
+    assertThat(pool.machines(MachineQuery.builder().machineType("vps").build()))
+        .noneMatch(Machine::locked);
+  }
+
+  @Test
+  void aFailedDestroyLeavesTheVmLockedAndMarkedDown() {
+    Provisioner cannotDestroy =
+        new Provisioner() {
+          @Override
+          public void provision(Machine machine, LockRequest request) {}
+
+          @Override
+          public void release(Machine machine) {
+            throw new ProvisioningException(
+                machine.name(), "destroy failed", 1, "libvirt error", null);
+          }
+        };
+    MachinePool vms = newPool(b -> b.provisioner(cannotDestroy));
+    Lease lease = vms.lock(request(ALICE).machineType("vps").count(1).build());
+    assertThatThrownBy(lease::close).isInstanceOf(ProvisioningException.class);
+    Machine vm = machine("vpm011.front.sepia.ceph.com");
+    assertThat(vm.locked()).isTrue();
+    assertThat(vm.up()).isFalse();
+    assertThat(vm.description()).contains("destroy failed");
+  }
+
+  // ---- inventory, queries, summary, targets, host keys -----------------------------------------
+
+  @Test
+  void addingAMachineTwiceIsInvalidAndChangesNothing() {
+    List<List<String>> before = db.snapshot();
+    assertThatThrownBy(
+            () ->
+                pool.inventory()
+                    .addAll(
+                        MachineSpec.physical("smithi004.front.sepia.ceph.com", "smithi"),
+                        MachineSpec.physical("smithi001.front.sepia.ceph.com", "smithi")))
+        .isInstanceOf(InvalidRequestException.class)
+        .hasMessageContaining("already in the inventory: smithi001.front.sepia.ceph.com");
+    assertThat(db.snapshot()).isEqualTo(before);
+  }
+
+  @Test
+  void aLockedMachineCannotBeRemoved() {
+    try (Lease lease = pool.lock(request(ALICE).names("mira001.front.sepia.ceph.com").build())) {
+      assertThatThrownBy(() -> pool.inventory().remove("mira001.front.sepia.ceph.com"))
+          .isInstanceOf(LockConflictException.class)
+          .hasMessageContaining("unlock it before removing it");
+    }
+    pool.inventory().remove("mira001.front.sepia.ceph.com");
+    assertThat(pool.machine("mira001.front.sepia.ceph.com")).isEmpty();
+    assertThatThrownBy(() -> pool.inventory().remove("mira001.front.sepia.ceph.com"))
+        .isInstanceOf(NoSuchMachineException.class);
+  }
+
+  @Test
+  void updateChangesInventoryFieldsButNotTheLock() {
+    try (Lease lease = pool.lock(request(ALICE).names("mira001.front.sepia.ceph.com").build())) {
+      pool.inventory()
+          .update(
+              MachineSpec.physical("mira001.front.sepia.ceph.com", "mira")
+                  .withArch("aarch64")
+                  .withSshPort(2222));
+      Machine m = machine("mira001.front.sepia.ceph.com");
+      assertThat(m.arch()).isEqualTo("aarch64");
+      assertThat(m.sshPort()).isEqualTo(2222);
+      assertThat(m.lockedBy()).isEqualTo(ALICE);
+    }
+  }
+
+  @Test
+  void queriesFilterByEveryCriterion() {
+    try (Lease lease =
+        pool.lock(
+            request(ALICE).description("run-42/job-3").machineType("mira").count(2).build())) {
+      assertThat(pool.machines(MachineQuery.builder().locked(true).build())).hasSize(2);
+      assertThat(pool.machines(MachineQuery.builder().owner(ALICE).build())).hasSize(2);
+      assertThat(pool.machines(MachineQuery.builder().owner(BOB).build())).isEmpty();
+      assertThat(pool.machines(MachineQuery.builder().descriptionContains("job-3").build()))
+          .hasSize(2);
+      assertThat(
+              pool.machines(
+                  MachineQuery.builder().machineType("smithi").os("ubuntu", null).build()))
+          .hasSize(2);
+      assertThat(
+              pool.machines(MachineQuery.builder().vpsHost("mira001.front.sepia.ceph.com").build()))
+          .extracting(Machine::name)
+          .containsExactly("vpm011.front.sepia.ceph.com");
+      assertThat(pool.machines(MachineQuery.builder().up(false).build())).isEmpty();
+      assertThat(pool.machines(MachineQuery.all())).extracting(Machine::name).isSorted();
+    }
+  }
+
+  @Test
+  void summaryCountsByTypeAndOwner() {
+    pool.inventory().markDown("smithi003.front.sepia.ceph.com", "broken fan");
+    try (Lease lease = pool.lock(request(ALICE).machineType("smithi").count(1).build())) {
+      var smithi = pool.summary().of("smithi");
+      assertThat(smithi.total()).isEqualTo(3);
+      assertThat(smithi.up()).isEqualTo(2);
+      assertThat(smithi.locked()).isEqualTo(1);
+      assertThat(smithi.free()).isEqualTo(1);
+      assertThat(pool.summary().entries())
+          .contains(new io.machinepool.Summary.Entry("smithi", ALICE, 1, 1));
+      assertThat(pool.summary().total()).isEqualTo(6);
+    }
+  }
+
+  @Test
+  void targetsListLockedMachinesWithTheirPreferredKey() {
+    pool.hostKeys().replace("smithi001.front.sepia.ceph.com", List.of(KEY_B, KEY_A));
+    try (Lease lease =
+        pool.lock(
+            request(ALICE)
+                .names("smithi001.front.sepia.ceph.com", "smithi002.front.sepia.ceph.com")
+                .build())) {
+      String yaml = lease.targets().toYaml();
+      assertThat(yaml)
+          .isEqualTo(
+              "targets:\n  smithi001.front.sepia.ceph.com: "
+                  + KEY_A
+                  + "\n  smithi002.front.sepia.ceph.com: null\n");
+      assertThat(pool.targets(MachineQuery.builder().owner(ALICE).build()).toYaml())
+          .isEqualTo(yaml);
+      assertThat(lease.machines().get(0).hostKeys()).containsExactlyInAnyOrder(KEY_A, KEY_B);
+    }
+    assertThat(pool.targets(MachineQuery.all()).toYaml()).isEqualTo("targets: {}\n");
+  }
+
+  @Test
+  void hostKeysAreReplacedInOneStepAndForgotten() {
+    String name = "mira002.front.sepia.ceph.com";
+    pool.hostKeys().replace(name, List.of(KEY_A, KEY_B));
+    pool.hostKeys().replace(name, List.of(KEY_B));
+    assertThat(pool.hostKeys().keys(name)).containsExactly(KEY_B);
+    pool.hostKeys().forget(name);
+    assertThat(pool.hostKeys().keys(name)).isEmpty();
+    assertThatThrownBy(() -> pool.hostKeys().replace("nosuch.front", List.of(KEY_A)))
+        .isInstanceOf(NoSuchMachineException.class);
+  }
+
+  // ---- schema ------------------------------------------------------------------------------
+
+  @Test
+  void schemaCreationIsIdempotentAndSafeWhenManyPoolsStartAtOnce() throws Exception {
+    String fresh = db.prefix().substring(0, db.prefix().length() - 1) + "x_";
+    ExecutorService threads = Executors.newFixedThreadPool(4);
+    List<MachinePool> built = new CopyOnWriteArrayList<>();
+    try {
+      CountDownLatch start = new CountDownLatch(1);
+      List<Future<?>> futures = new ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        futures.add(
+            threads.submit(
+                () -> {
+                  start.await(10, TimeUnit.SECONDS);
+                  built.add(
+                      MachinePool.builder()
+                          .dataSource(db.dataSource())
+                          .tablePrefix(fresh)
+                          .releaseOnShutdown(false)
+                          .build());
+                  return null;
+                }));
+      }
+      start.countDown();
+      for (Future<?> future : futures) {
+        future.get(60, TimeUnit.SECONDS);
+      }
+      assertThat(built).hasSize(4);
+      assertThat(db.query("SELECT version FROM " + fresh + "schema_version"))
+          .containsExactly(List.of("1"));
+      built.get(0).inventory().add(MachineSpec.physical("h1.front", "t"));
+      assertThat(built.get(3).machines(MachineQuery.all())).hasSize(1);
+    } finally {
+      built.forEach(MachinePool::close);
+      threads.shutdownNow();
+      for (String table : List.of("host_key", "machine", "schema_version")) {
+        db.execute("DROP TABLE IF EXISTS " + fresh + table);
+      }
+    }
+  }
+}
