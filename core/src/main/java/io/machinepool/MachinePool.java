@@ -250,6 +250,15 @@ public final class MachinePool implements AutoCloseable {
               + description
               + "'; not unlocked");
     }
+    if (!provisioning.canRelease(machine)) {
+      throw new ProvisioningException(
+          name,
+          "it is a VM slot, and destroying its VM needs a provisioner; unlock it with a pool built"
+              + " with .provisioner(...), e.g. a DownburstProvisioner",
+          null,
+          null,
+          null);
+    }
     cleanUp(machine);
     if (!locks.unlockGeneration(name, owner, machine.generation())) {
       throw new LockConflictException(

@@ -179,7 +179,16 @@ final class Provisioning {
   }
 
   /**
-   * Cleans up a VM before it is unlocked: destroys it and forgets its keys.
+   * Whether this pool can clean up a machine: physical machines need nothing, VM slots need the VM
+   * provisioner.
+   */
+  boolean canRelease(Machine machine) {
+    return !machine.isVirtual() || vmProvisioner != null;
+  }
+
+  /**
+   * Cleans up a VM before it is unlocked: destroys it and forgets its keys. Without a VM
+   * provisioner this pool cannot have created a VM, so there is nothing to destroy.
    *
    * @throws ProvisioningException when destroying failed
    */

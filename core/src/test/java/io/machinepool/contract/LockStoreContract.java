@@ -657,6 +657,19 @@ abstract class LockStoreContract {
   }
 
   @Test
+  void aVmSlotIsNotUnlockedByAPoolThatCannotDestroyItsVm() {
+    MachinePool vms = newPool(b -> b.provisioner(Provisioner.none()));
+    vms.lock(request(ALICE).machineType("vps").count(1).keepUntilUnlocked().build());
+    List<List<String>> before = db.snapshot();
+    assertThatThrownBy(() -> pool.unlock("vpm011.front.sepia.ceph.com", ALICE))
+        .isInstanceOf(ProvisioningException.class)
+        .hasMessageContaining("destroying its VM needs a provisioner");
+    assertThat(db.snapshot()).isEqualTo(before);
+    vms.unlock("vpm011.front.sepia.ceph.com", ALICE);
+    assertThat(machine("vpm011.front.sepia.ceph.com").locked()).isFalse();
+  }
+
+  @Test
   void aFailedProvisioningReleasesEveryMachineOfTheRequest() {
     pool.inventory()
         .add(MachineSpec.vm("vpm012.front.sepia.ceph.com", "vps", "mira002.front.sepia.ceph.com"));
