@@ -459,8 +459,9 @@ public final class MachinePool implements AutoCloseable {
     }
     int count = locks.unlock(lease.token(), unlock);
     if (count < unlock.size()) {
-      log.warn(
-          "lease {} held only {} of {} when it was closed: the rest were lost",
+      log.info(
+          "lease {} still held {} of its {} machines when it was closed; the others had been"
+              + " unlocked by their owner or taken over after the lease expired",
           lease.token(),
           count,
           unlock.size());
