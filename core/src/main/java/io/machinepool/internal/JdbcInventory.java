@@ -261,13 +261,7 @@ public final class JdbcInventory {
       where.append(" AND m.description LIKE ? ESCAPE '!'");
       params.add("%" + escapeLike(query.descriptionContains()) + "%");
     }
-    String sql =
-        "SELECT "
-            + MachineRows.COLUMNS
-            + MachineRows.from(db)
-            + " WHERE "
-            + where
-            + " ORDER BY m.name, k.key_type";
+    String sql = MachineRows.select(db, where.toString());
     return db.autoCommit(
         "list machines",
         c -> {

@@ -14,6 +14,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
@@ -132,19 +133,15 @@ public final class JdbcLockStore {
       Acquired acquired =
           db.inTransaction(
               "lock " + names,
-              c -> {
-                try (PreparedStatement update = Database.prepare(c, sql)) {
-                  int i = bindLock(update, request, token, lease);
-                  i = MachineRows.bind(update, i, names);
-                  update.setString(i++, request.owner());
-                  update.setString(i, request.description());
-                  if (update.executeUpdate() != names.size()) {
-                    c.rollback();
-                    return null;
-                  }
-                }
-                return selectLease(c, token);
-              });
+              c ->
+                  lockRows(
+                      c,
+                      sql,
+                      request,
+                      token,
+                      lease,
+                      names,
+                      Arrays.asList(request.owner(), request.description())));
       if (acquired != null) {
         return acquired;
       }
@@ -152,6 +149,31 @@ public final class JdbcLockStore {
       // Nothing wrong in committed state: a concurrent unlock or lock changed the rows under us.
       pauseOrGiveUp(deadline, attempt, "lock " + names);
     }
+  }
+
+  /**
+   * Runs one conditional lock UPDATE of the named rows; when it did not lock every one of them,
+   * rolls back and returns {@code null}, else reads the lease back.
+   */
+  private Acquired lockRows(
+      Connection c,
+      String sql,
+      LockRequest request,
+      String token,
+      Duration lease,
+      List<String> names,
+      List<String> conditionParams)
+      throws SQLException {
+    try (PreparedStatement update = Database.prepare(c, sql)) {
+      int i = bindLock(update, request, token, lease);
+      i = MachineRows.bind(update, i, names);
+      MachineRows.bind(update, i, conditionParams);
+      if (update.executeUpdate() != names.size()) {
+        c.rollback();
+        return null;
+      }
+    }
+    return selectLease(c, token);
   }
 
   private void explainRefusal(LockRequest request) {
@@ -255,15 +277,7 @@ public final class JdbcLockStore {
                         + " WHERE name IN "
                         + MachineRows.markers(names.size())
                         + " AND locked = FALSE";
-                try (PreparedStatement update = Database.prepare(c, sql)) {
-                  int i = bindLock(update, request, token, lease);
-                  MachineRows.bind(update, i, names);
-                  if (update.executeUpdate() != names.size()) {
-                    c.rollback();
-                    return null;
-                  }
-                }
-                return selectLease(c, token);
+                return lockRows(c, sql, request, token, lease, names, List.of());
               });
       if (acquired != null) {
         return acquired;
@@ -362,14 +376,7 @@ public final class JdbcLockStore {
 
   private List<MachineRows.Row> selectRows(Connection c, String where, List<String> params)
       throws SQLException {
-    String sql =
-        "SELECT "
-            + MachineRows.COLUMNS
-            + MachineRows.from(db)
-            + " WHERE "
-            + where
-            + " ORDER BY m.name, k.key_type";
-    try (PreparedStatement select = Database.prepare(c, sql)) {
+    try (PreparedStatement select = Database.prepare(c, MachineRows.select(db, where))) {
       MachineRows.bind(select, 1, params);
       try (ResultSet rs = select.executeQuery()) {
         return MachineRows.read(rs, dialect);

@@ -32,6 +32,16 @@ final class MachineRows {
         + " k ON k.machine_name = m.name";
   }
 
+  /** {@code SELECT} of machines joined with their keys, ordered as {@link #read} needs. */
+  static String select(Database database, String where) {
+    return "SELECT "
+        + COLUMNS
+        + from(database)
+        + " WHERE "
+        + where
+        + " ORDER BY m.name, k.key_type";
+  }
+
   /** One machine row as read, with the lease fields the public record does not carry. */
   record Row(Machine machine, String leaseToken, Instant leaseExpires) {}
 
