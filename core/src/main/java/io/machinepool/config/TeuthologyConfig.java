@@ -1,0 +1,409 @@
+package io.machinepool.config;
+
+import io.machinepool.ConfigurationException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.error.YAMLException;
+
+/**
+ * The teuthology configuration file, as far as machinepool uses it. {@link #load()} reads the first
+ * of {@code $TEUTHOLOGY_CONFIG}, {@code ~/.teuthology.yaml} and {@code /etc/teuthology.yaml} that
+ * exists, with SnakeYAML's safe loading; when none exists the configuration is empty. Unknown keys
+ * are ignored, so one file serves teuthology and machinepool alike. The keys read:
+ *
+ * <pre>
+ * downburst: /opt/downburst/bin/downburst     # or a map:
+ * downburst:
+ *   path: /opt/downburst/bin/downburst
+ *   discover_url: http://images.example.com/
+ *   machine:                                  # one map for every type, or a list of maps
+ *     - type: [vps, vpm]
+ *       disk: 100G
+ *       ram: 3.8G
+ *       cpus: 2
+ *       volumes: {count: 4, size: 100G}
+ * lab_domain: front.sepia.ceph.com
+ * ssh_key: ~/.ssh/id_ed25519
+ * machine_pool:
+ *   database_url: jdbc:postgresql://lockdb.example.com/lab
+ *   lease_duration: 10m                       # seconds, or with s/m/h, or ISO-8601 (PT10M)
+ * </pre>
+ */
+public final class TeuthologyConfig {
+  /** The environment variable naming the config file. */
+  public static final String ENVIRONMENT_VARIABLE = "TEUTHOLOGY_CONFIG";
+
+  private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*([smh]?)");
+  private static final TeuthologyConfig EMPTY = new TeuthologyConfig(null, Map.of());
+
+  private final Path source;
+  private final String downburstPath;
+  private final String discoverUrl;
+  private final List<DownburstMachine> machines;
+  private final String labDomain;
+  private final String sshKey;
+  private final String databaseUrl;
+  private final Duration leaseDuration;
+
+  private TeuthologyConfig(Path source, Map<?, ?> root) {
+    this.source = source;
+    Keys keys = new Keys(source);
+    Object downburst = root.get("downburst");
+    if (downburst instanceof Map<?, ?> map) {
+      this.downburstPath = keys.string(map, "downburst.path");
+      this.discoverUrl = keys.string(map, "downburst.discover_url");
+      this.machines = machines(keys, map.get("machine"));
+    } else {
+      this.downburstPath = keys.string(root, "downburst");
+      this.discoverUrl = null;
+      this.machines = List.of();
+    }
+    this.labDomain = keys.string(root, "lab_domain");
+    this.sshKey = keys.string(root, "ssh_key");
+    Map<?, ?> own = keys.map(root, "machine_pool");
+    this.databaseUrl = keys.string(own, "machine_pool.database_url");
+    this.leaseDuration = keys.duration(own, "machine_pool.lease_duration");
+  }
+
+  /**
+   * A configuration without any key.
+   *
+   * @return the empty configuration
+   */
+  public static TeuthologyConfig empty() {
+    return EMPTY;
+  }
+
+  /**
+   * Reads the first of {@code $TEUTHOLOGY_CONFIG}, {@code ~/.teuthology.yaml}, {@code
+   * /etc/teuthology.yaml} that exists.
+   *
+   * @return the configuration, empty when no file exists
+   * @throws ConfigurationException when the file is malformed
+   */
+  public static TeuthologyConfig load() {
+    return load(
+        System.getenv(ENVIRONMENT_VARIABLE),
+        Path.of(System.getProperty("user.home")),
+        Path.of("/etc/teuthology.yaml"));
+  }
+
+  static TeuthologyConfig load(String environmentValue, Path home, Path system) {
+    List<Path> candidates = new ArrayList<>();
+    if (environmentValue != null && !environmentValue.isBlank()) {
+      Path named = Path.of(environmentValue);
+      if (!Files.isRegularFile(named)) {
+        throw new ConfigurationException(
+            ENVIRONMENT_VARIABLE
+                + " names "
+                + named
+                + ", which is not a readable file; fix the variable or unset it");
+      }
+      candidates.add(named);
+    }
+    candidates.add(home.resolve(".teuthology.yaml"));
+    candidates.add(system);
+    for (Path candidate : candidates) {
+      if (Files.isRegularFile(candidate)) {
+        return load(candidate);
+      }
+    }
+    return EMPTY;
+  }
+
+  /**
+   * Reads one config file.
+   *
+   * @param file the file
+   * @return the configuration
+   * @throws ConfigurationException when it cannot be read or is malformed
+   */
+  public static TeuthologyConfig load(Path file) {
+    String text;
+    try {
+      text = Files.readString(file, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new ConfigurationException("cannot read the config file " + file + ": " + e, e);
+    }
+    return parse(text, file);
+  }
+
+  /**
+   * Parses config text.
+   *
+   * @param yaml the YAML document
+   * @param source where it came from, for messages; may be {@code null}
+   * @return the configuration
+   * @throws ConfigurationException when it is malformed
+   */
+  public static TeuthologyConfig parse(String yaml, Path source) {
+    String where = source == null ? "the config" : source.toString();
+    Object root;
+    try {
+      root = new Yaml(new SafeConstructor(new LoaderOptions())).load(yaml);
+    } catch (MarkedYAMLException e) {
+      Mark mark = e.getProblemMark() != null ? e.getProblemMark() : e.getContextMark();
+      String line =
+          mark == null
+              ? ""
+              : " at line " + (mark.getLine() + 1) + ", column " + (mark.getColumn() + 1);
+      throw new ConfigurationException(
+          where + " is not valid YAML" + line + ": " + e.getProblem(), e);
+    } catch (YAMLException e) {
+      throw new ConfigurationException(where + " is not valid YAML: " + e.getMessage(), e);
+    }
+    if (root == null) {
+      return new TeuthologyConfig(source, Map.of());
+    }
+    if (!(root instanceof Map<?, ?> map)) {
+      throw new ConfigurationException(
+          where + " must be a YAML mapping of keys such as lab_domain and downburst");
+    }
+    return new TeuthologyConfig(source, map);
+  }
+
+  private static List<DownburstMachine> machines(Keys keys, Object value) {
+    if (value == null) {
+      return List.of();
+    }
+    if (value instanceof Map<?, ?> map) {
+      return List.of(keys.machine(map, "downburst.machine"));
+    }
+    if (value instanceof List<?> list) {
+      List<DownburstMachine> machines = new ArrayList<>();
+      for (int i = 0; i < list.size(); i++) {
+        if (!(list.get(i) instanceof Map<?, ?> entry)) {
+          throw keys.wrong("downburst.machine[" + i + "]", "a map");
+        }
+        machines.add(keys.machine(entry, "downburst.machine[" + i + "]"));
+      }
+      return List.copyOf(machines);
+    }
+    throw keys.wrong("downburst.machine", "a map or a list of maps");
+  }
+
+  /**
+   * The file this configuration was read from.
+   *
+   * @return the file, or empty for an empty or parsed configuration
+   */
+  public Optional<Path> source() {
+    return Optional.ofNullable(source);
+  }
+
+  /**
+   * The configured downburst executable ({@code downburst} as a string, or {@code downburst.path}).
+   *
+   * @return the path as written, or empty
+   */
+  public Optional<String> downburstPath() {
+    return Optional.ofNullable(downburstPath);
+  }
+
+  /**
+   * {@code downburst.discover_url}: where downburst finds its cloud images.
+   *
+   * @return the URL, or empty
+   */
+  public Optional<String> downburstDiscoverUrl() {
+    return Optional.ofNullable(discoverUrl);
+  }
+
+  /**
+   * Every {@code downburst.machine} entry, in file order.
+   *
+   * @return the entries, possibly empty
+   */
+  public List<DownburstMachine> downburstMachines() {
+    return machines;
+  }
+
+  /**
+   * The first {@code downburst.machine} entry that applies to a machine type.
+   *
+   * @param machineType the type
+   * @return the entry, or empty
+   */
+  public Optional<DownburstMachine> downburstMachine(String machineType) {
+    return machines.stream().filter(m -> m.appliesTo(machineType)).findFirst();
+  }
+
+  /**
+   * {@code lab_domain}: what completes short machine names.
+   *
+   * @return the domain, or empty
+   */
+  public Optional<String> labDomain() {
+    return Optional.ofNullable(labDomain);
+  }
+
+  /**
+   * {@code ssh_key}: the private key harnesses log in with.
+   *
+   * @return the path as written, or empty
+   */
+  public Optional<String> sshKey() {
+    return Optional.ofNullable(sshKey);
+  }
+
+  /**
+   * {@code machine_pool.database_url}: the lock database of the command-line tool.
+   *
+   * @return the JDBC URL, or empty
+   */
+  public Optional<String> databaseUrl() {
+    return Optional.ofNullable(databaseUrl);
+  }
+
+  /**
+   * {@code machine_pool.lease_duration}.
+   *
+   * @return the lease duration, or empty
+   */
+  public Optional<Duration> leaseDuration() {
+    return Optional.ofNullable(leaseDuration);
+  }
+
+  /**
+   * Completes a short machine name with the lab domain, as teuthology does: {@code smithi001}
+   * becomes {@code smithi001.front.sepia.ceph.com}; a name with a dot, or any name when no domain
+   * is configured, stays as it is. A {@code user@} prefix is dropped.
+   *
+   * @param name a short or full name
+   * @return the full name
+   */
+  public String canonicalize(String name) {
+    String bare = name.substring(name.indexOf('@') + 1);
+    if (labDomain == null || bare.contains(".") || bare.isEmpty()) {
+      return bare;
+    }
+    return bare + "." + labDomain;
+  }
+
+  @Override
+  public String toString() {
+    return "TeuthologyConfig[" + (source == null ? "no file" : source) + "]";
+  }
+
+  /** Reads typed values of keys, failing with the key and file named. */
+  private static final class Keys {
+    private final String where;
+
+    Keys(Path source) {
+      this.where = source == null ? "the config" : source.toString();
+    }
+
+    ConfigurationException wrong(String key, String expected) {
+      return new ConfigurationException(
+          "in " + where + ", " + key + " must be " + expected + "; fix or remove it");
+    }
+
+    String string(Map<?, ?> map, String key) {
+      Object value = map.get(leaf(key));
+      if (value == null) {
+        return null;
+      }
+      if (value instanceof String || value instanceof Number) {
+        return value.toString();
+      }
+      throw wrong(key, "a string");
+    }
+
+    Integer integer(Map<?, ?> map, String key) {
+      Object value = map.get(leaf(key));
+      if (value == null) {
+        return null;
+      }
+      if (value instanceof Integer number && number >= 0) {
+        return number;
+      }
+      throw wrong(key, "a whole number of at least 0");
+    }
+
+    Map<?, ?> map(Map<?, ?> map, String key) {
+      Object value = map.get(leaf(key));
+      if (value == null) {
+        return Map.of();
+      }
+      if (value instanceof Map<?, ?> nested) {
+        return nested;
+      }
+      throw wrong(key, "a map");
+    }
+
+    Duration duration(Map<?, ?> map, String key) {
+      Object value = map.get(leaf(key));
+      if (value == null) {
+        return null;
+      }
+      if (value instanceof Integer seconds && seconds > 0) {
+        return Duration.ofSeconds(seconds);
+      }
+      if (value instanceof String text) {
+        Matcher m = DURATION.matcher(text.strip());
+        if (m.matches() && Long.parseLong(m.group(1)) > 0) {
+          long amount = Long.parseLong(m.group(1));
+          return switch (m.group(2)) {
+            case "m" -> Duration.ofMinutes(amount);
+            case "h" -> Duration.ofHours(amount);
+            default -> Duration.ofSeconds(amount);
+          };
+        }
+        try {
+          Duration parsed = Duration.parse(text.strip());
+          if (!parsed.isNegative() && !parsed.isZero()) {
+            return parsed;
+          }
+        } catch (DateTimeParseException e) {
+          // fall through to the message below
+        }
+      }
+      throw wrong(key, "a positive duration such as 600, 10m or PT10M");
+    }
+
+    DownburstMachine machine(Map<?, ?> entry, String key) {
+      Object type = entry.get("type");
+      List<String> types = new ArrayList<>();
+      if (type instanceof String single) {
+        types.add(single);
+      } else if (type instanceof List<?> list) {
+        for (Object item : list) {
+          if (!(item instanceof String name)) {
+            throw wrong(key + ".type", "a machine type or a list of them");
+          }
+          types.add(name);
+        }
+      } else if (type != null) {
+        throw wrong(key + ".type", "a machine type or a list of them");
+      }
+      Map<?, ?> volumes = map(entry, key + ".volumes");
+      return new DownburstMachine(
+          types,
+          string(entry, key + ".disk"),
+          string(entry, key + ".ram"),
+          integer(entry, key + ".cpus"),
+          integer(volumes, key + ".volumes.count"),
+          string(volumes, key + ".volumes.size"),
+          string(entry, key + ".arch"));
+    }
+
+    private static String leaf(String key) {
+      return key.substring(key.lastIndexOf('.') + 1);
+    }
+  }
+}

@@ -1,0 +1,176 @@
+package io.machinepool.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.machinepool.ConfigurationException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TeuthologyConfigTest {
+  @TempDir Path dir;
+
+  private Path write(String name, String text) throws IOException {
+    Path file = dir.resolve(name);
+    Files.createDirectories(file.getParent());
+    Files.writeString(file, text);
+    return file;
+  }
+
+  @Test
+  void theEnvironmentVariableWinsOverTheHomeAndSystemFiles() throws IOException {
+    Path named = write("named.yaml", "lab_domain: named.example.com\n");
+    write("home/.teuthology.yaml", "lab_domain: home.example.com\n");
+    Path system = write("etc/teuthology.yaml", "lab_domain: system.example.com\n");
+    TeuthologyConfig config = TeuthologyConfig.load(named.toString(), dir.resolve("home"), system);
+    assertThat(config.labDomain()).contains("named.example.com");
+    assertThat(config.source()).contains(named);
+  }
+
+  @Test
+  void theHomeFileWinsOverTheSystemFile() throws IOException {
+    write("home/.teuthology.yaml", "lab_domain: home.example.com\n");
+    Path system = write("etc/teuthology.yaml", "lab_domain: system.example.com\n");
+    assertThat(TeuthologyConfig.load(null, dir.resolve("home"), system).labDomain())
+        .contains("home.example.com");
+    assertThat(TeuthologyConfig.load("", dir.resolve("nohome"), system).labDomain())
+        .contains("system.example.com");
+  }
+
+  @Test
+  void noFileAtAllIsAnEmptyConfiguration() {
+    TeuthologyConfig config =
+        TeuthologyConfig.load(null, dir.resolve("nohome"), dir.resolve("none"));
+    assertThat(config.source()).isEmpty();
+    assertThat(config.downburstPath()).isEmpty();
+    assertThat(config.downburstMachines()).isEmpty();
+    assertThat(config.labDomain()).isEmpty();
+  }
+
+  @Test
+  void aVariableNamingAMissingFileIsAnError() {
+    assertThatThrownBy(
+            () -> TeuthologyConfig.load(dir.resolve("gone.yaml").toString(), dir, dir.resolve("x")))
+        .isInstanceOf(ConfigurationException.class)
+        .hasMessageContaining("TEUTHOLOGY_CONFIG names")
+        .hasMessageContaining("gone.yaml");
+  }
+
+  @Test
+  void downburstAsAPlainStringIsThePath() {
+    TeuthologyConfig config =
+        TeuthologyConfig.parse("downburst: /opt/downburst/bin/downburst\n", null);
+    assertThat(config.downburstPath()).contains("/opt/downburst/bin/downburst");
+    assertThat(config.downburstDiscoverUrl()).isEmpty();
+  }
+
+  @Test
+  void downburstAsAMapGivesPathDiscoverUrlAndMachinesPerType() {
+    TeuthologyConfig config =
+        TeuthologyConfig.parse(
+            String.join(
+                "\n",
+                "downburst:",
+                "  path: /srv/downburst",
+                "  discover_url: http://images.example.com/",
+                "  machine:",
+                "    - type: [vps, vpm]",
+                "      disk: 40G",
+                "      ram: 8G",
+                "      cpus: 4",
+                "      volumes: {count: 2, size: 20G}",
+                "    - type: big",
+                "      cpus: 16",
+                ""),
+            null);
+    assertThat(config.downburstPath()).contains("/srv/downburst");
+    assertThat(config.downburstDiscoverUrl()).contains("http://images.example.com/");
+    assertThat(config.downburstMachine("vpm"))
+        .contains(new DownburstMachine(List.of("vps", "vpm"), "40G", "8G", 4, 2, "20G", null));
+    assertThat(config.downburstMachine("big").orElseThrow().cpus()).isEqualTo(16);
+    assertThat(config.downburstMachine("other")).isEmpty();
+  }
+
+  @Test
+  void aSingleMachineMapAppliesToEveryType() {
+    TeuthologyConfig config = TeuthologyConfig.parse("downburst:\n  machine:\n    ram: 2G\n", null);
+    assertThat(config.downburstMachine("anything").orElseThrow().ram()).isEqualTo("2G");
+  }
+
+  @Test
+  void unknownKeysAreIgnored() {
+    TeuthologyConfig config =
+        TeuthologyConfig.parse(
+            "lock_server: http://paddles\nresults_server: x\nqueue_host: y\nlab_domain: front.sepia.ceph.com\n",
+            null);
+    assertThat(config.labDomain()).contains("front.sepia.ceph.com");
+  }
+
+  @Test
+  void machinePoolSettingsAreRead() {
+    TeuthologyConfig config =
+        TeuthologyConfig.parse(
+            "machine_pool:\n  database_url: jdbc:postgresql://db/lab\n  lease_duration: 10m\nssh_key: ~/.ssh/id_ed25519\n",
+            null);
+    assertThat(config.databaseUrl()).contains("jdbc:postgresql://db/lab");
+    assertThat(config.leaseDuration()).contains(Duration.ofMinutes(10));
+    assertThat(config.sshKey()).contains("~/.ssh/id_ed25519");
+    assertThat(TeuthologyConfig.parse("machine_pool: {lease_duration: 90}", null).leaseDuration())
+        .contains(Duration.ofSeconds(90));
+    assertThat(TeuthologyConfig.parse("machine_pool: {lease_duration: PT2H}", null).leaseDuration())
+        .contains(Duration.ofHours(2));
+  }
+
+  @Test
+  void malformedYamlNamesTheFileAndTheLine() throws IOException {
+    Path file = write("bad.yaml", "lab_domain: a\ndownburst:\n  path: [unclosed\n  other: x\n");
+    assertThatThrownBy(() -> TeuthologyConfig.load(file))
+        .isInstanceOf(ConfigurationException.class)
+        .hasMessageContaining(file.toString())
+        .hasMessageMatching("(?s).*is not valid YAML at line \\d+, column \\d+.*");
+  }
+
+  @Test
+  void valuesOfTheWrongKindNameTheKey() {
+    assertThatThrownBy(() -> TeuthologyConfig.parse("downburst: {path: [a, b]}", null))
+        .isInstanceOf(ConfigurationException.class)
+        .hasMessageContaining("downburst.path must be a string");
+    assertThatThrownBy(() -> TeuthologyConfig.parse("downburst: {machine: 3}", null))
+        .hasMessageContaining("downburst.machine must be a map or a list of maps");
+    assertThatThrownBy(() -> TeuthologyConfig.parse("downburst: {machine: [{cpus: many}]}", null))
+        .hasMessageContaining("downburst.machine[0].cpus must be a whole number");
+    assertThatThrownBy(() -> TeuthologyConfig.parse("machine_pool: {lease_duration: soon}", null))
+        .hasMessageContaining("machine_pool.lease_duration must be a positive duration");
+    assertThatThrownBy(() -> TeuthologyConfig.parse("- just\n- a list\n", null))
+        .hasMessageContaining("must be a YAML mapping");
+  }
+
+  @Test
+  void unsafeYamlTagsAreRefused() {
+    assertThatThrownBy(
+            () ->
+                TeuthologyConfig.parse(
+                    "lab_domain: !!javax.script.ScriptEngineManager [x]\n", null))
+        .isInstanceOf(ConfigurationException.class)
+        .hasMessageContaining("not valid YAML");
+  }
+
+  @Test
+  void shortNamesAreCompletedWithTheLabDomain() {
+    TeuthologyConfig config = TeuthologyConfig.parse("lab_domain: front.sepia.ceph.com", null);
+    assertThat(config.canonicalize("smithi001")).isEqualTo("smithi001.front.sepia.ceph.com");
+    assertThat(config.canonicalize("ubuntu@smithi001")).isEqualTo("smithi001.front.sepia.ceph.com");
+    assertThat(config.canonicalize("smithi001.other.org")).isEqualTo("smithi001.other.org");
+    assertThat(TeuthologyConfig.empty().canonicalize("smithi001")).isEqualTo("smithi001");
+  }
+
+  @Test
+  void anEmptyFileIsAnEmptyConfiguration() {
+    assertThat(TeuthologyConfig.parse("", null).labDomain()).isEmpty();
+  }
+}
