@@ -143,7 +143,7 @@ public final class MachinePool implements AutoCloseable {
   public Lease lock(LockRequest request) {
     checkOpen();
     Checks.notNull(request, "lock request");
-    provisioning.validate(request);
+    provisioning.validate(request, rows::vmHosts);
     String token = UUID.randomUUID().toString();
     Duration lease = request.keepUntilUnlocked() ? null : leaseDuration;
     JdbcLockStore.Acquired acquired = acquire(request, token, lease);

@@ -12,13 +12,16 @@ package io.machinepool;
 public interface Provisioner {
 
   /**
-   * Checks a request before anything is locked, e.g. that the OS is one the provisioner can
-   * install. The default accepts everything.
+   * Checks a request before anything is locked, e.g. that the OS is one the provisioner can install
+   * and that every VM host can be reached. Called only when the request may be served by VM slots.
+   * The default accepts everything.
    *
    * @param request the lock request
+   * @param vmHosts the VM hosts whose slots could serve the request (for a request by name, those
+   *     of the named VM slots), sorted; never empty
    * @throws InvalidRequestException when the request cannot be provisioned
    */
-  default void validate(LockRequest request) {}
+  default void validate(LockRequest request, java.util.SortedSet<String> vmHosts) {}
 
   /**
    * Prepares a machine the caller has just locked, e.g. installs a fresh OS on a VM slot.

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.SortedSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -11,6 +12,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,10 +53,19 @@ final class Provisioning {
     this.provisionTimeout = provisionTimeout;
   }
 
-  /** Checks a request against the VM provisioner before anything is locked. */
-  void validate(LockRequest request) {
+  /**
+   * Checks a request against the VM provisioner before anything is locked.
+   *
+   * @param request the request
+   * @param vmHosts finds the VM hosts whose slots could serve it; asked only when a VM provisioner
+   *     is configured
+   */
+  void validate(LockRequest request, Function<LockRequest, SortedSet<String>> vmHosts) {
     if (vmProvisioner != null) {
-      vmProvisioner.validate(request);
+      SortedSet<String> hosts = vmHosts.apply(request);
+      if (!hosts.isEmpty()) {
+        vmProvisioner.validate(request, hosts);
+      }
     }
   }
 

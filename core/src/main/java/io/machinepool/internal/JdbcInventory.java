@@ -2,6 +2,7 @@ package io.machinepool.internal;
 
 import io.machinepool.InvalidRequestException;
 import io.machinepool.LockConflictException;
+import io.machinepool.LockRequest;
 import io.machinepool.Machine;
 import io.machinepool.MachineQuery;
 import io.machinepool.MachineSpec;
@@ -15,6 +16,8 @@ import java.sql.Types;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.SortedSet;
+import java.util.TreeSet;
 
 /** The inventory rows: adding, changing and removing machines, and every read of them. */
 public final class JdbcInventory {
@@ -290,6 +293,39 @@ public final class JdbcInventory {
 
   private static String escapeLike(String text) {
     return text.replace("!", "!!").replace("%", "!%").replace("_", "!_");
+  }
+
+  /**
+   * The VM hosts whose slots could serve a lock request: those of the named VM slots, or of every
+   * VM slot of the requested types.
+   *
+   * @param request the request
+   * @return the VM hosts, sorted, possibly empty
+   */
+  public SortedSet<String> vmHosts(LockRequest request) {
+    List<String> keys = request.byName() ? request.names() : request.machineTypes();
+    String sql =
+        "SELECT DISTINCT vpshost FROM "
+            + machine
+            + " WHERE "
+            + (request.byName() ? "name" : "machine_type")
+            + " IN "
+            + MachineRows.markers(keys.size())
+            + " AND vpshost IS NOT NULL";
+    return db.autoCommit(
+        "find the VM hosts of a request",
+        c -> {
+          SortedSet<String> hosts = new TreeSet<>();
+          try (PreparedStatement select = Database.prepare(c, sql)) {
+            MachineRows.bind(select, 1, keys);
+            try (ResultSet rs = select.executeQuery()) {
+              while (rs.next()) {
+                hosts.add(rs.getString(1));
+              }
+            }
+          }
+          return hosts;
+        });
   }
 
   /**

@@ -670,6 +670,47 @@ abstract class LockStoreContract {
   }
 
   @Test
+  void theProvisionerValidatesARequestWithItsVmHostsBeforeAnythingIsLocked() {
+    pool.inventory()
+        .add(MachineSpec.vm("vpm012.front.sepia.ceph.com", "vps", "mira002.front.sepia.ceph.com"));
+    List<java.util.SortedSet<String>> asked = new CopyOnWriteArrayList<>();
+    Provisioner refusing =
+        new Provisioner() {
+          @Override
+          public void validate(LockRequest request, java.util.SortedSet<String> vmHosts) {
+            asked.add(vmHosts);
+            if ("plan9".equals(request.osType())) {
+              throw new InvalidRequestException("unknown OS plan9");
+            }
+          }
+
+          @Override
+          public void provision(Machine machine, LockRequest request) {}
+
+          @Override
+          public void release(Machine machine) {}
+        };
+    MachinePool vms = newPool(b -> b.provisioner(refusing));
+    List<List<String>> before = db.snapshot();
+    assertThatThrownBy(
+            () -> vms.lock(request(ALICE).machineType("vps").count(1).os("plan9", "4").build()))
+        .isInstanceOf(InvalidRequestException.class)
+        .hasMessageContaining("plan9");
+    assertThat(db.snapshot()).isEqualTo(before);
+    assertThat(asked)
+        .containsExactly(
+            new java.util.TreeSet<>(
+                List.of("mira001.front.sepia.ceph.com", "mira002.front.sepia.ceph.com")));
+    vms.lock(request(ALICE).names("vpm012.front.sepia.ceph.com").build()).close();
+    vms.lock(request(ALICE).names("smithi001.front.sepia.ceph.com").build()).close();
+    assertThat(asked)
+        .as("a request by name asks about its own VM hosts only; a physical one is not asked about")
+        .hasSize(2)
+        .last()
+        .isEqualTo(new java.util.TreeSet<>(List.of("mira002.front.sepia.ceph.com")));
+  }
+
+  @Test
   void aFailedProvisioningReleasesEveryMachineOfTheRequest() {
     pool.inventory()
         .add(MachineSpec.vm("vpm012.front.sepia.ceph.com", "vps", "mira002.front.sepia.ceph.com"));
