@@ -92,6 +92,33 @@ public record Machine(
         generation);
   }
 
+  /**
+   * Returns this machine with another OS and architecture.
+   *
+   * @param type the OS type, or {@code null}
+   * @param version the OS version, or {@code null}
+   * @param architecture the architecture, or {@code null}
+   * @return a new record
+   */
+  public Machine withOs(String type, String version, String architecture) {
+    return new Machine(
+        name,
+        machineType,
+        vpsHost,
+        up,
+        locked,
+        lockedBy,
+        lockedSince,
+        description,
+        type,
+        version,
+        architecture,
+        macAddress,
+        hostKeys,
+        sshPort,
+        generation);
+  }
+
   /** The order of preference among key types. */
   static final class HostKeyPreference {
     private static final List<String> ORDER =

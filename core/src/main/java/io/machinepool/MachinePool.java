@@ -74,6 +74,8 @@ public final class MachinePool implements AutoCloseable {
     this.provisioning =
         new Provisioning(
             b.provisioner,
+            locks,
+            b.markDownAfterFailures,
             b.hostKeyScanner,
             hostKeys,
             listeners,
@@ -549,6 +551,7 @@ public final class MachinePool implements AutoCloseable {
     private int retryAttempts = 8;
     private int provisioningThreads = 16;
     private int perVmHostLimit = 4;
+    private int markDownAfterFailures = 3;
     private boolean releaseOnShutdown = true;
     private final List<PoolListener> listeners = new ArrayList<>();
 
@@ -715,6 +718,18 @@ public final class MachinePool implements AutoCloseable {
     }
 
     /**
+     * After how many provisioning failures in a row a VM slot is marked down, with the last failure
+     * as its description, so that it stops being handed out (default 3).
+     *
+     * @param value 1 to 100
+     * @return this builder
+     */
+    public Builder markDownAfterFailures(int value) {
+      this.markDownAfterFailures = value;
+      return this;
+    }
+
+    /**
      * Whether a JVM shutdown hook releases the open leases (default {@code true}).
      *
      * @param value whether to register the hook
@@ -774,6 +789,7 @@ public final class MachinePool implements AutoCloseable {
       range(retryAttempts, 1, 100, "retryAttempts");
       range(provisioningThreads, 1, 1024, "provisioningThreads");
       range(perVmHostLimit, 1, 1024, "perVmHostLimit");
+      range(markDownAfterFailures, 1, 100, "markDownAfterFailures");
       Database db =
           Database.connect(dataSource, Checks.notNull(tablePrefix, "tablePrefix"), retryAttempts);
       new Schema(db).migrate();

@@ -5,8 +5,8 @@ enum NoopProvisioner implements Provisioner {
   INSTANCE;
 
   @Override
-  public void provision(Machine machine, LockRequest request) {
-    // A physical machine is ready as it is.
+  public Machine provision(Machine machine, LockRequest request) {
+    return machine; // a physical machine is ready as it is
   }
 
   @Override

@@ -28,9 +28,11 @@ public interface Provisioner {
    *
    * @param machine the locked machine
    * @param request the request it was locked for (OS, architecture, owner)
+   * @return the machine as provisioned: the pool records its {@link Machine#osType()}, {@link
+   *     Machine#osVersion()} and {@link Machine#arch()} (e.g. the default OS the provisioner chose)
    * @throws ProvisioningException when the machine could not be prepared
    */
-  void provision(Machine machine, LockRequest request);
+  Machine provision(Machine machine, LockRequest request);
 
   /**
    * Cleans up a machine the caller still holds, before it is unlocked, e.g. destroys a VM.

@@ -1,5 +1,6 @@
 package io.machinepool;
 
+import io.machinepool.internal.JdbcLockStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,6 +26,8 @@ final class Provisioning {
   private static final Logger log = LoggerFactory.getLogger(Provisioning.class);
 
   private final Provisioner vmProvisioner;
+  private final JdbcLockStore locks;
+  private final int markDownAfterFailures;
   private final HostKeyScanner scanner;
   private final HostKeyStore hostKeys;
   private final Listeners listeners;
@@ -36,6 +39,8 @@ final class Provisioning {
 
   Provisioning(
       Provisioner vmProvisioner,
+      JdbcLockStore locks,
+      int markDownAfterFailures,
       HostKeyScanner scanner,
       HostKeyStore hostKeys,
       Listeners listeners,
@@ -44,6 +49,8 @@ final class Provisioning {
       Duration sshTimeout,
       Duration provisionTimeout) {
     this.vmProvisioner = vmProvisioner;
+    this.locks = locks;
+    this.markDownAfterFailures = markDownAfterFailures;
     this.scanner = scanner;
     this.hostKeys = hostKeys;
     this.listeners = listeners;
@@ -131,15 +138,14 @@ final class Provisioning {
   private Machine prepareOne(Machine machine, LockRequest request) throws InterruptedException {
     Machine current = machine;
     if (machine.isVirtual()) {
-      provisionVm(machine, request);
-      current = scan(machine, true);
+      current = scan(provisionVm(machine, request), true);
     } else if (scanner != null && machine.hostKeys().isEmpty()) {
       current = scan(machine, false);
     }
     return current;
   }
 
-  private void provisionVm(Machine machine, LockRequest request) throws InterruptedException {
+  private Machine provisionVm(Machine machine, LockRequest request) throws InterruptedException {
     if (vmProvisioner == null) {
       throw new ProvisioningException(
           machine.name(),
@@ -159,14 +165,42 @@ final class Provisioning {
     }
     long started = System.nanoTime();
     try {
+      locks.clearOs(machine.name(), machine.generation());
       listeners.provisioningStarted(machine);
-      vmProvisioner.provision(machine, request);
-      listeners.provisioningFinished(machine, Duration.ofNanos(System.nanoTime() - started));
+      Machine done = vmProvisioner.provision(machine, request);
+      if (done == null || !done.name().equals(machine.name())) {
+        throw new IllegalStateException(
+            vmProvisioner + " returned " + done + " for " + machine.name());
+      }
+      Machine provisioned = machine.withOs(done.osType(), done.osVersion(), done.arch());
+      locks.recordProvisioned(provisioned);
+      listeners.provisioningFinished(provisioned, Duration.ofNanos(System.nanoTime() - started));
+      return provisioned;
     } catch (RuntimeException e) {
+      recordFailure(machine, e);
       listeners.provisioningFailed(machine, e);
       throw e;
     } finally {
       slots.release();
+    }
+  }
+
+  private void recordFailure(Machine machine, RuntimeException failure) {
+    try {
+      String reason =
+          "marked down after "
+              + markDownAfterFailures
+              + " provisioning failures in a row; the last: "
+              + failure.getMessage();
+      if (locks.recordProvisioningFailure(
+          machine.name(),
+          machine.generation(),
+          markDownAfterFailures,
+          reason.substring(0, Math.min(reason.length(), 4000)))) {
+        log.warn("{} {}", machine.name(), reason);
+      }
+    } catch (RuntimeException e) {
+      failure.addSuppressed(e);
     }
   }
 

@@ -524,6 +524,95 @@ public final class JdbcLockStore {
   }
 
   /**
+   * Clears the recorded OS of a VM slot the caller holds, before it is re-imaged.
+   *
+   * @param name the machine
+   * @param generation the generation of the caller's lock
+   */
+  public void clearOs(String name, long generation) {
+    String sql =
+        "UPDATE "
+            + machine
+            + " SET os_type = NULL, os_version = NULL WHERE name = ? AND generation = ?"
+            + " AND locked = TRUE";
+    db.autoCommit(
+        "clear the OS of " + name,
+        c -> {
+          try (PreparedStatement update = Database.prepare(c, sql)) {
+            update.setString(1, name);
+            update.setLong(2, generation);
+            return update.executeUpdate();
+          }
+        });
+  }
+
+  /**
+   * Records what was installed on a VM slot the caller holds, and resets its failure count.
+   *
+   * @param provisioned the machine as provisioned, with the generation of the caller's lock
+   */
+  public void recordProvisioned(Machine provisioned) {
+    String sql =
+        "UPDATE "
+            + machine
+            + " SET os_type = ?, os_version = ?, arch = COALESCE(?, arch), provision_failures = 0"
+            + " WHERE name = ? AND generation = ? AND locked = TRUE";
+    db.autoCommit(
+        "record the OS of " + provisioned.name(),
+        c -> {
+          try (PreparedStatement update = Database.prepare(c, sql)) {
+            update.setString(1, provisioned.osType());
+            update.setString(2, provisioned.osVersion());
+            update.setString(3, provisioned.arch());
+            update.setString(4, provisioned.name());
+            update.setLong(5, provisioned.generation());
+            return update.executeUpdate();
+          }
+        });
+  }
+
+  /**
+   * Counts a failed provisioning of a machine the caller holds; the {@code limit}-th failure in a
+   * row marks it down with the reason as its description.
+   *
+   * @param name the machine
+   * @param generation the generation of the caller's lock
+   * @param limit how many failures in a row mark it down
+   * @param reason the description a machine marked down gets
+   * @return whether this failure marked it down
+   */
+  public boolean recordProvisioningFailure(String name, long generation, int limit, String reason) {
+    String count =
+        "UPDATE "
+            + machine
+            + " SET provision_failures = provision_failures + 1"
+            + " WHERE name = ? AND generation = ? AND locked = TRUE";
+    String markDown =
+        "UPDATE "
+            + machine
+            + " SET up = FALSE, description = ? WHERE name = ? AND generation = ?"
+            + " AND provision_failures >= ?";
+    return db.inTransaction(
+        "count a provisioning failure of " + name,
+        c -> {
+          try (PreparedStatement update = Database.prepare(c, count)) {
+            update.setString(1, name);
+            update.setLong(2, generation);
+            if (update.executeUpdate() == 0) {
+              return false;
+            }
+          }
+          try (PreparedStatement update = Database.prepare(c, markDown)) {
+            update.setString(1, reason);
+            update.setString(2, name);
+            update.setLong(3, generation);
+            update.setInt(4, limit);
+            return update.executeUpdate() == 1;
+          }
+        });
+  }
+
+  /**
    * The leases whose expiry has passed, by the database clock.
    *
    * @return each expired lease with its machines

@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Schema {
   /** The newest schema version this code knows. */
-  public static final int CURRENT_VERSION = 1;
+  public static final int CURRENT_VERSION = 2;
 
   private static final Logger log = LoggerFactory.getLogger(Schema.class);
   private static final int ATTEMPTS = 5;

@@ -685,7 +685,9 @@ abstract class LockStoreContract {
           }
 
           @Override
-          public void provision(Machine machine, LockRequest request) {}
+          public Machine provision(Machine machine, LockRequest request) {
+            return machine;
+          }
 
           @Override
           public void release(Machine machine) {}
@@ -718,10 +720,11 @@ abstract class LockStoreContract {
     Provisioner failing =
         new Provisioner() {
           @Override
-          public void provision(Machine machine, LockRequest request) {
+          public Machine provision(Machine machine, LockRequest request) {
             if (machine.name().startsWith("vpm012")) {
               throw new ProvisioningException(machine.name(), "create failed", 1, "boom", null);
             }
+            return machine;
           }
 
           @Override
@@ -741,11 +744,81 @@ abstract class LockStoreContract {
   }
 
   @Test
+  void theOsOfAVmIsClearedBeforeItsCreateAndRecordedAfter() {
+    List<String> seenDuringCreate = new CopyOnWriteArrayList<>();
+    Provisioner installing =
+        new Provisioner() {
+          @Override
+          public Machine provision(Machine machine, LockRequest request) {
+            Machine now = pool.machine(machine.name()).orElseThrow();
+            seenDuringCreate.add(now.osType() + " " + now.osVersion());
+            return machine.withOs("ubuntu", "24.04", "x86_64");
+          }
+
+          @Override
+          public void release(Machine machine) {}
+        };
+    pool.inventory()
+        .update(
+            MachineSpec.vm("vpm011.front.sepia.ceph.com", "vps", "mira001.front.sepia.ceph.com")
+                .withOs("centos", "9.stream"));
+    MachinePool vms = newPool(b -> b.provisioner(installing));
+    try (Lease lease = vms.lock(request(ALICE).machineType("vps").count(1).build())) {
+      assertThat(seenDuringCreate).containsExactly("null null");
+      assertThat(lease.machines().get(0).osVersion()).isEqualTo("24.04");
+      Machine vm = machine("vpm011.front.sepia.ceph.com");
+      assertThat(List.of(vm.osType(), vm.osVersion(), vm.arch()))
+          .containsExactly("ubuntu", "24.04", "x86_64");
+    }
+  }
+
+  @Test
+  void aVmThatFailsToProvisionKTimesInARowIsMarkedDownWithTheReason() {
+    java.util.concurrent.atomic.AtomicBoolean failing =
+        new java.util.concurrent.atomic.AtomicBoolean(true);
+    Provisioner flaky =
+        new Provisioner() {
+          @Override
+          public Machine provision(Machine machine, LockRequest request) {
+            if (failing.get()) {
+              throw new ProvisioningException(machine.name(), "libvirt said no", 1, "", null);
+            }
+            return machine;
+          }
+
+          @Override
+          public void release(Machine machine) {}
+        };
+    MachinePool vms = newPool(b -> b.provisioner(flaky).markDownAfterFailures(2));
+    String vm = "vpm011.front.sepia.ceph.com";
+    assertThatThrownBy(() -> vms.lock(request(ALICE).names(vm).build()))
+        .isInstanceOf(ProvisioningException.class);
+    failing.set(false);
+    vms.lock(request(ALICE).names(vm).build()).close();
+    failing.set(true);
+    assertThatThrownBy(() -> vms.lock(request(ALICE).names(vm).build()))
+        .isInstanceOf(ProvisioningException.class);
+    assertThat(machine(vm).up()).as("a success in between resets the count").isTrue();
+    assertThatThrownBy(() -> vms.lock(request(ALICE).names(vm).build()))
+        .isInstanceOf(ProvisioningException.class);
+    Machine down = machine(vm);
+    assertThat(down.up()).isFalse();
+    assertThat(down.locked()).isFalse();
+    assertThat(down.description())
+        .startsWith("marked down after 2 provisioning failures in a row")
+        .contains("libvirt said no");
+    assertThatThrownBy(() -> vms.lock(request(ALICE).machineType("vps").count(1).build()))
+        .isInstanceOf(NotEnoughMachinesException.class);
+  }
+
+  @Test
   void aFailedDestroyLeavesTheVmLockedAndMarkedDown() {
     Provisioner cannotDestroy =
         new Provisioner() {
           @Override
-          public void provision(Machine machine, LockRequest request) {}
+          public Machine provision(Machine machine, LockRequest request) {
+            return machine;
+          }
 
           @Override
           public void release(Machine machine) {
@@ -907,7 +980,7 @@ abstract class LockStoreContract {
       }
       assertThat(built).hasSize(4);
       assertThat(db.query("SELECT version FROM " + fresh + "schema_version"))
-          .containsExactly(List.of("1"));
+          .containsExactlyInAnyOrder(List.of("1"), List.of("2"));
       built.get(0).inventory().add(MachineSpec.physical("h1.front", "t"));
       assertThat(built.get(3).machines(MachineQuery.all())).hasSize(1);
     } finally {
