@@ -1,0 +1,655 @@
+package io.machinepool.downburst;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import io.machinepool.LockRequest;
+import io.machinepool.Machine;
+import io.machinepool.ProvisioningException;
+import io.machinepool.config.TeuthologyConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledOnOs;
+import org.junit.jupiter.api.condition.OS;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+
+/** The downburst process contract, against a fake downburst that records what it was given. */
+@EnabledOnOs(OS.LINUX)
+class DownburstProvisionerTest {
+  static final String LIST_JSON =
+      """
+      {"ubuntu": ["20.04(focal)", "22.04(jammy)", "24.04(noble)"], "centos": ["9.stream", "10.stream"]}
+      """;
+  static final String PATH = "/usr/local/bin:/usr/bin:/bin";
+  static final String VM = "vpm011.front.sepia.ceph.com";
+  static final String HOST = "mira001.front.sepia.ceph.com";
+  static final String MAC = "52:54:00:00:00:11";
+
+  @TempDir Path tmp;
+  FakeDownburst fake;
+  Path temporary;
+
+  @BeforeEach
+  void fake() throws IOException {
+    fake = new FakeDownburst(tmp);
+    fake.listJson(LIST_JSON);
+    temporary = Files.createDirectories(tmp.resolve("tmp"));
+  }
+
+  DownburstProvisioner.Builder builder(String moreConfig) {
+    TeuthologyConfig config =
+        TeuthologyConfig.parse(
+            "downburst:\n  path: " + fake.executable() + "\n" + moreConfig, null);
+    return DownburstProvisioner.builder()
+        .config(config)
+        .environment(Map.of("PATH", PATH, "HOME", "/home/alice", "USER", "alice", "TOKEN", "s3"))
+        .homes(List.of())
+        .temporaryDirectory(temporary)
+        .checkLibvirtAliases(false)
+        .createTimeout(Duration.ofSeconds(20))
+        .destroyTimeout(Duration.ofSeconds(20))
+        .retryPause(Duration.ZERO);
+  }
+
+  DownburstProvisioner provisioner() {
+    return builder("").build();
+  }
+
+  static Machine vm(String name, String type, String host, String mac) {
+    return new Machine(
+        name,
+        type,
+        host,
+        true,
+        true,
+        "alice@build7",
+        Instant.now(),
+        "run-42/job-3",
+        null,
+        null,
+        null,
+        mac,
+        List.of(),
+        null,
+        7);
+  }
+
+  static Machine vm() {
+    return vm(VM, "vps", HOST, MAC);
+  }
+
+  static LockRequest request(String osType, String osVersion) {
+    return LockRequest.builder()
+        .owner("alice@build7")
+        .machineType("vps")
+        .count(1)
+        .os(osType, osVersion)
+        .build();
+  }
+
+  static LockRequest request() {
+    return request("ubuntu", "22.04");
+  }
+
+  @SuppressWarnings("unchecked")
+  static Map<String, Object> yaml(String text) {
+    return (Map<String, Object>) new Yaml(new SafeConstructor(new LoaderOptions())).load(text);
+  }
+
+  @SuppressWarnings("unchecked")
+  static Map<String, Object> map(Object value) {
+    return (Map<String, Object>) value;
+  }
+
+  @SuppressWarnings("unchecked")
+  static List<Object> list(Object value) {
+    return (List<Object>) value;
+  }
+
+  List<Path> temporaryFiles() throws IOException {
+    try (Stream<Path> files = Files.list(temporary)) {
+      return files.toList();
+    }
+  }
+
+  // --- the command line and environment ---
+
+  @Test
+  void createRunsExactlyTheDocumentedArgumentList() {
+    DownburstProvisioner provisioner = builder("").extraCreateArguments(List.of("--nokey")).build();
+
+    provisioner.provision(vm(), request());
+
+    List<FakeDownburst.Call> creates = fake.calls("create");
+    assertThat(creates).hasSize(1);
+    List<String> argv = creates.get(0).argv();
+    assertThat(argv).hasSize(9);
+    assertThat(argv.subList(0, 6))
+        .containsExactly("-v", "-c", "mira001", "create", "--wait", "--nokey");
+    assertThat(argv.get(6)).startsWith("--meta-data=" + temporary.resolve("machinepool-vpm011-"));
+    assertThat(argv.get(6)).endsWith(".meta.yaml");
+    assertThat(argv.get(7)).startsWith("--user-data=" + temporary.resolve("machinepool-vpm011-"));
+    assertThat(argv.get(7)).endsWith(".user.yaml");
+    assertThat(argv.get(8)).isEqualTo("vpm011");
+    assertThat(fake.calls("destroy")).isEmpty();
+  }
+
+  @Test
+  void destroyRunsExactlyTheDocumentedArgumentList() {
+    provisioner().release(vm());
+
+    assertThat(fake.calls("destroy")).singleElement();
+    assertThat(fake.calls("destroy").get(0).argv())
+        .containsExactly("-v", "-c", "mira001", "destroy", "vpm011");
+  }
+
+  @Test
+  void environmentIsOnlyPathAndTheConfiguredDiscoverUrl() {
+    DownburstProvisioner provisioner =
+        builder("  discover_url: http://images.example.com/cloudinit/\n").build();
+
+    provisioner.provision(vm(), request());
+    provisioner.release(vm());
+
+    assertThat(fake.calls()).hasSizeGreaterThanOrEqualTo(2);
+    for (FakeDownburst.Call call : fake.calls()) {
+      assertThat(call.environment())
+          .as("environment of %s", call)
+          .containsExactlyInAnyOrderEntriesOf(
+              Map.of(
+                  "PATH", PATH, "DOWNBURST_DISCOVER_URL", "http://images.example.com/cloudinit/"));
+    }
+  }
+
+  @Test
+  void discoverUrlOfTheEnvironmentWinsOverTheConfigFile() {
+    DownburstProvisioner provisioner =
+        builder("  discover_url: http://from-config/\n")
+            .environment(
+                Map.of("PATH", PATH, "DOWNBURST_DISCOVER_URL", "http://from-env/", "HOME", "/x"))
+            .build();
+
+    provisioner.provision(vm(), request());
+
+    assertThat(fake.calls("create").get(0).environment())
+        .containsExactlyInAnyOrderEntriesOf(
+            Map.of("PATH", PATH, "DOWNBURST_DISCOVER_URL", "http://from-env/"));
+  }
+
+  @Test
+  void withoutDiscoverUrlOnlyPathIsPassedAndXdgConfigHomeWhenSet() {
+    provisioner().provision(vm(), request());
+    assertThat(fake.calls("create").get(0).environment())
+        .containsExactlyInAnyOrderEntriesOf(Map.of("PATH", PATH));
+
+    builder("")
+        .environment(Map.of("PATH", PATH, "XDG_CONFIG_HOME", "/home/alice/.cfg", "LANG", "C"))
+        .build()
+        .release(vm());
+    assertThat(fake.calls("destroy").get(0).environment())
+        .containsExactlyInAnyOrderEntriesOf(
+            Map.of("PATH", PATH, "XDG_CONFIG_HOME", "/home/alice/.cfg"));
+  }
+
+  // --- meta-data and user-data ---
+
+  @Test
+  void metaDataHasTeuthologysDefaultsWithoutAConfigEntry() {
+    provisioner().provision(vm(), request());
+
+    Map<String, Object> meta = yaml(fake.calls("create").get(0).metaData().orElseThrow());
+    assertThat(meta)
+        .containsOnlyKeys("downburst", "local-hostname")
+        .containsEntry("local-hostname", VM);
+    assertThat(meta.get("downburst"))
+        .isEqualTo(
+            Map.of(
+                "disk-size", "100G",
+                "ram", "3.8G",
+                "cpus", 1,
+                "networks", List.of(Map.of("source", "front", "mac", MAC)),
+                "distro", "ubuntu",
+                "distroversion", "22.04",
+                "additional-disks", 4,
+                "additional-disks-size", "100G",
+                "arch", "x86_64"));
+  }
+
+  @Test
+  void metaDataSizesComePerMachineTypeFromTheConfigFile() {
+    DownburstProvisioner provisioner =
+        builder(
+                """
+                  machine:
+                    - type: [vps, vpm]
+                      disk: 40G
+                      ram: 8G
+                      cpus: 4
+                      volumes: {count: 2, size: 20G}
+                    - type: vpsbig
+                      disk: 500G
+                      ram: 64G
+                      cpus: 16
+                      arch: aarch64
+                """)
+            .build();
+
+    provisioner.provision(vm(), request());
+    provisioner.provision(vm("vpm200.front.sepia.ceph.com", "vpsbig", HOST, null), request());
+    provisioner.provision(vm("vpm300.front.sepia.ceph.com", "other", HOST, MAC), request());
+
+    List<FakeDownburst.Call> creates = fake.calls("create");
+    Map<String, Object> vps = yaml(creates.get(0).metaData().orElseThrow());
+    assertThat(map(vps.get("downburst")))
+        .containsEntry("disk-size", "40G")
+        .containsEntry("ram", "8G")
+        .containsEntry("cpus", 4)
+        .containsEntry("additional-disks", 2)
+        .containsEntry("additional-disks-size", "20G")
+        .containsEntry("arch", "x86_64");
+    Map<String, Object> big = yaml(creates.get(1).metaData().orElseThrow());
+    assertThat(map(big.get("downburst")))
+        .containsEntry("disk-size", "500G")
+        .containsEntry("ram", "64G")
+        .containsEntry("cpus", 16)
+        .containsEntry("additional-disks", 4)
+        .containsEntry("additional-disks-size", "100G")
+        .containsEntry("arch", "aarch64")
+        .doesNotContainKey("networks");
+    assertThat(big).containsEntry("local-hostname", "vpm200.front.sepia.ceph.com");
+    Map<String, Object> other = yaml(creates.get(2).metaData().orElseThrow());
+    assertThat(map(other.get("downburst")))
+        .containsEntry("disk-size", "100G")
+        .containsEntry("ram", "3.8G")
+        .containsEntry("cpus", 1);
+  }
+
+  @Test
+  void shortMachineNamesAreCompletedWithTheLabDomainForLocalHostname() {
+    DownburstProvisioner provisioner = builder("lab_domain: front.sepia.ceph.com\n").build();
+
+    provisioner.provision(vm("vpm011", "vps", "mira001", MAC), request());
+
+    FakeDownburst.Call create = fake.calls("create").get(0);
+    assertThat(yaml(create.metaData().orElseThrow())).containsEntry("local-hostname", VM);
+    assertThat(create.argv()).contains("mira001").endsWith("vpm011");
+  }
+
+  @Test
+  void theRequestsOsAndArchAreInstalled() {
+    LockRequest request =
+        LockRequest.builder()
+            .owner("alice@build7")
+            .machineType("vps")
+            .count(1)
+            .os("CentOS", "9.stream")
+            .arch("aarch64")
+            .build();
+
+    Machine provisioned = provisioner().provision(vm(), request);
+
+    assertThat(provisioned.osType()).isEqualTo("centos");
+    assertThat(provisioned.osVersion()).isEqualTo("9.stream");
+    assertThat(provisioned.arch()).isEqualTo("aarch64");
+    Map<String, Object> downburst =
+        map(yaml(fake.calls("create").get(0).metaData().orElseThrow()).get("downburst"));
+    assertThat(downburst)
+        .containsEntry("distro", "centos")
+        .containsEntry("distroversion", "9.stream")
+        .containsEntry("arch", "aarch64");
+  }
+
+  @Test
+  void withoutAnOsTheCurrentUbuntuLtsIsInstalledAndReturned() {
+    LockRequest request = LockRequest.builder().owner("a@b").machineType("vps").count(1).build();
+
+    Machine slot = vm();
+    Machine provisioned = provisioner().provision(slot, request);
+
+    assertThat(provisioned)
+        .isEqualTo(slot.withOs("ubuntu", "24.04", "x86_64"))
+        .extracting(Machine::osType, Machine::osVersion, Machine::arch)
+        .containsExactly("ubuntu", "24.04", "x86_64");
+
+    Map<String, Object> downburst =
+        map(yaml(fake.calls("create").get(0).metaData().orElseThrow()).get("downburst"));
+    assertThat(downburst).containsEntry("distro", "ubuntu").containsEntry("distroversion", "24.04");
+  }
+
+  @Test
+  void userDataIsACloudConfigForConsoleLoginsWithTheFamilysPackages() {
+    DownburstProvisioner provisioner = provisioner();
+    provisioner.provision(vm(), request("ubuntu", "24.04"));
+    provisioner.provision(vm(), request("centos", "10.stream"));
+
+    String ubuntu = fake.calls("create").get(0).userData().orElseThrow();
+    assertThat(ubuntu).startsWith("#cloud-config\n");
+    Map<String, Object> document = yaml(ubuntu);
+    assertThat(document)
+        .containsEntry("user", "ubuntu")
+        .containsEntry("runcmd", List.of(List.of("passwd", "-d", "ubuntu")));
+    assertThat(list(document.get("packages"))).containsExactly("git", "wget", "ntp", "python3");
+
+    Map<String, Object> centos = yaml(fake.calls("create").get(1).userData().orElseThrow());
+    assertThat(list(centos.get("packages")))
+        .containsExactly("git", "wget", "chrony", "python3", "python3-pip", "bind-utils");
+    assertThat(list(centos.get("runcmd"))).hasSize(2);
+  }
+
+  @Test
+  void temporaryFilesAreOwnerOnlyAndRemovedAfterSuccess() throws IOException {
+    provisioner().provision(vm(), request());
+
+    assertThat(fake.calls("create").get(0).fileModes()).containsExactly("600", "600");
+    assertThat(temporaryFiles()).isEmpty();
+  }
+
+  @Test
+  void temporaryFilesAreRemovedAfterFailure() throws IOException {
+    fake.plan("create", "fail");
+
+    catchThrowableOfType(
+        ProvisioningException.class,
+        () -> builder("").createAttempts(2).build().provision(vm(), request()));
+
+    assertThat(fake.calls("create")).hasSize(2);
+    assertThat(temporaryFiles()).isEmpty();
+  }
+
+  // --- outcomes ---
+
+  @Test
+  void failuresAreRetriedUpToCreateAttemptsThenTheVmIsDestroyedAndTheErrorCarriesTheTail() {
+    fake.plan("create", "fail");
+
+    ProvisioningException failure =
+        catchThrowableOfType(
+            ProvisioningException.class,
+            () -> builder("").createAttempts(3).build().provision(vm(), request()));
+
+    assertThat(fake.subcommands())
+        .containsExactly("list-json", "create", "create", "create", "destroy");
+    assertThat(failure.machine()).isEqualTo(VM);
+    assertThat(failure.exitCode()).hasValue(1);
+    assertThat(failure.stderrTail())
+        .startsWith("DEBUG:downburst.cli:Connecting to libvirt...")
+        .endsWith("libvirt.libvirtError: Cannot recv data: Connection reset by peer");
+    assertThat(failure.getMessage())
+        .contains("downburst create failed 3 times; the last time: " + fake.executable())
+        .contains(" -v -c mira001 create --wait --meta-data=")
+        .contains(" vpm011 exited with code 1");
+  }
+
+  @Test
+  void aFailureFollowedBySuccessNeedsNoDestroy() {
+    fake.plan("create", "fail", "ok");
+
+    provisioner().provision(vm(), request());
+
+    assertThat(fake.subcommands()).containsExactly("list-json", "create", "create");
+  }
+
+  @Test
+  void theRetryPauseSeparatesAttempts() {
+    fake.plan("create", "fail", "ok");
+    long started = System.nanoTime();
+
+    builder("").retryPause(Duration.ofMillis(700)).build().provision(vm(), request());
+
+    assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThan(Duration.ofMillis(700));
+    assertThat(fake.calls("create")).hasSize(2);
+  }
+
+  @Test
+  void oneAttemptMeansNoRetry() {
+    fake.plan("create", "usage");
+
+    ProvisioningException failure =
+        catchThrowableOfType(
+            ProvisioningException.class,
+            () -> builder("").createAttempts(1).build().provision(vm(), request()));
+
+    assertThat(fake.calls("create")).hasSize(1);
+    assertThat(failure.exitCode()).hasValue(2);
+    assertThat(failure.stderrTail()).contains("downburst: error: unrecognized arguments");
+    assertThat(failure.getMessage()).contains("downburst create failed: ");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"exists-vm", "exists-volume"})
+  void existsMeansDestroyThenCreateAgain(String behaviour) {
+    fake.plan("create", behaviour, "ok");
+
+    provisioner().provision(vm(), request());
+
+    assertThat(fake.subcommands()).containsExactly("list-json", "create", "destroy", "create");
+    assertThat(fake.calls("destroy").get(0).argv())
+        .containsExactly("-v", "-c", "mira001", "destroy", "vpm011");
+  }
+
+  @Test
+  void existsEveryTimeIsBoundedByCreateAttempts() {
+    fake.plan("create", "exists-vm");
+
+    ProvisioningException failure =
+        catchThrowableOfType(
+            ProvisioningException.class,
+            () -> builder("").createAttempts(3).build().provision(vm(), request()));
+
+    assertThat(fake.subcommands())
+        .containsExactly(
+            "list-json", "create", "destroy", "create", "destroy", "create", "destroy");
+    assertThat(failure.stderrTail())
+        .isEqualTo(
+            "ERROR:downburst.cli:downburst create: Virtual machine with this name exists already:"
+                + " vpm011");
+  }
+
+  @Test
+  void whenTheCleanUpDestroyFailsTooTheMessageSaysTheVmMayStillExist() {
+    fake.plan("create", "fail");
+    fake.plan("destroy", "fail");
+
+    ProvisioningException failure =
+        catchThrowableOfType(
+            ProvisioningException.class,
+            () -> builder("").createAttempts(1).build().provision(vm(), request()));
+
+    assertThat(fake.subcommands()).containsExactly("list-json", "create", "destroy");
+    assertThat(failure.getMessage())
+        .contains("exited with code 1; destroying what the attempts may have left behind failed")
+        .contains("so the VM may still exist");
+    assertThat(failure.exitCode()).hasValue(1);
+  }
+
+  @Test
+  void aFailedDestroyAfterExistsIsFollowedByAnotherCreate() {
+    fake.plan("create", "exists-vm", "ok");
+    fake.plan("destroy", "fail");
+
+    provisioner().provision(vm(), request());
+
+    assertThat(fake.subcommands()).containsExactly("list-json", "create", "destroy", "create");
+  }
+
+  @Test
+  void aToolThatCannotBeStartedFailsAtOnceNamingTheCommand() throws IOException {
+    DownburstProvisioner provisioner = provisioner();
+    Files.setPosixFilePermissions(
+        fake.executable(), java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+
+    ProvisioningException failure =
+        catchThrowableOfType(
+            ProvisioningException.class, () -> provisioner.provision(vm(), request()));
+
+    assertThat(failure.machine()).isEqualTo(VM);
+    assertThat(failure.getMessage())
+        .contains("cannot start " + fake.executable() + " -v -c mira001");
+    assertThat(temporaryFiles()).isEmpty();
+  }
+
+  @Test
+  void aHangingCreateIsKilledWithItsWholeProcessTree() throws Exception {
+    fake.plan("create", "hang");
+    DownburstProvisioner provisioner =
+        builder("").createTimeout(Duration.ofSeconds(2)).createAttempts(1).build();
+    long started = System.nanoTime();
+
+    ProvisioningException failure =
+        catchThrowableOfType(
+            ProvisioningException.class, () -> provisioner.provision(vm(), request()));
+
+    Duration took = Duration.ofNanos(System.nanoTime() - started);
+    assertThat(failure.getMessage())
+        .contains("timed out after 2 s; its process tree was killed")
+        .contains(" vpm011 timed out");
+    assertThat(failure.exitCode()).isEmpty();
+    FakeDownburst.Call create = fake.calls("create").get(0);
+    assertThat(create.ended()).isFalse();
+    long grandchild = create.grandchildPid().orElseThrow();
+    assertThat(FakeDownburst.gone(create.pid(), Duration.ofSeconds(5))).isTrue();
+    assertThat(FakeDownburst.gone(grandchild, Duration.ofSeconds(5)))
+        .as("the child of the hanging downburst, pid %d, is gone", grandchild)
+        .isTrue();
+    assertThat(fake.subcommands()).containsExactly("list-json", "create", "destroy");
+    assertThat(took).isLessThan(Duration.ofSeconds(15));
+    assertThat(temporaryFiles()).isEmpty();
+  }
+
+  @Test
+  void anInterruptedProvisionThrowsProvisioningExceptionAndKeepsTheInterrupt() throws Exception {
+    fake.plan("create", "hang");
+    DownburstProvisioner provisioner = provisioner();
+    Thread caller = Thread.currentThread();
+    Thread interrupter =
+        new Thread(
+            () -> {
+              try {
+                awaitGrandchild();
+              } catch (InterruptedException e) {
+                return;
+              }
+              caller.interrupt();
+            });
+    interrupter.start();
+    try {
+      ProvisioningException failure =
+          catchThrowableOfType(
+              ProvisioningException.class, () -> provisioner.provision(vm(), request()));
+
+      assertThat(Thread.interrupted()).isTrue();
+      assertThat(failure.getMessage()).contains("interrupted during attempt 1 of");
+      FakeDownburst.Call create = fake.calls("create").get(0);
+      assertThat(FakeDownburst.gone(create.grandchildPid().orElseThrow(), Duration.ofSeconds(5)))
+          .isTrue();
+      assertThat(temporaryFiles()).isEmpty();
+    } finally {
+      interrupter.join();
+      Thread.interrupted();
+    }
+  }
+
+  private FakeDownburst.Call awaitGrandchild() throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (System.nanoTime() < deadline) {
+      List<FakeDownburst.Call> creates = fake.calls("create");
+      if (!creates.isEmpty() && creates.get(0).grandchildPid().isPresent()) {
+        return creates.get(0);
+      }
+      Thread.sleep(20);
+    }
+    throw new AssertionError("the fake never started its child");
+  }
+
+  @Test
+  void megabytesOfOutputDoNotBlockTheTool() {
+    fake.plan("create", "chatty");
+
+    assertThatCode(() -> provisioner().provision(vm(), request())).doesNotThrowAnyException();
+
+    assertThat(fake.calls("create").get(0).ended()).isTrue();
+  }
+
+  @Test
+  void megabytesOfStderrLeaveABoundedTailEndingWithTheTraceback() {
+    fake.plan("create", "chatty-fail");
+
+    ProvisioningException failure =
+        catchThrowableOfType(
+            ProvisioningException.class,
+            () -> builder("").createAttempts(1).build().provision(vm(), request()));
+
+    assertThat(failure.stderrTail())
+        .endsWith("libvirt.libvirtError: internal error: disk full")
+        .hasSizeLessThanOrEqualTo(ProcessRunner.TAIL_BYTES);
+    assertThat(failure.stderrTail().split("\n")).hasSizeLessThanOrEqualTo(ProcessRunner.TAIL_LINES);
+  }
+
+  // --- destroy ---
+
+  @Test
+  void destroyThatFindsNoDomainCountsAsDone() {
+    fake.plan("destroy", "no-domain");
+
+    assertThatCode(() -> provisioner().release(vm())).doesNotThrowAnyException();
+  }
+
+  @Test
+  void destroyFailureIsAProvisioningExceptionWithTheTail() {
+    fake.plan("destroy", "fail");
+
+    ProvisioningException failure =
+        catchThrowableOfType(ProvisioningException.class, () -> provisioner().release(vm()));
+
+    assertThat(failure.machine()).isEqualTo(VM);
+    assertThat(failure.exitCode()).hasValue(1);
+    assertThat(failure.stderrTail()).endsWith("Connection reset by peer");
+    assertThat(failure.getMessage())
+        .contains(
+            "downburst destroy failed: " + fake.executable() + " -v -c mira001 destroy vpm011")
+        .contains("exited with code 1");
+    assertThat(fake.calls("destroy")).hasSize(1);
+  }
+
+  @Test
+  void aHangingDestroyTimesOut() throws InterruptedException {
+    fake.plan("destroy", "hang");
+
+    ProvisioningException failure =
+        catchThrowableOfType(
+            ProvisioningException.class,
+            () -> builder("").destroyTimeout(Duration.ofMillis(1500)).build().release(vm()));
+
+    assertThat(failure.getMessage()).contains("timed out after 1.5 s");
+    assertThat(failure.exitCode()).isEmpty();
+    FakeDownburst.Call destroy = fake.calls("destroy").get(0);
+    assertThat(FakeDownburst.gone(destroy.grandchildPid().orElseThrow(), Duration.ofSeconds(5)))
+        .isTrue();
+  }
+
+  @Test
+  void aPhysicalMachineIsRefused() {
+    Machine physical = vm("smithi001.front.sepia.ceph.com", "smithi", null, null);
+
+    ProvisioningException failure =
+        catchThrowableOfType(
+            ProvisioningException.class, () -> provisioner().provision(physical, request()));
+
+    assertThat(failure.getMessage()).contains("physical machine");
+    assertThat(fake.calls("create")).isEmpty();
+  }
+}
