@@ -546,7 +546,7 @@ public final class MachinePool implements AutoCloseable {
     private Duration reaperInterval;
     private Duration contentionTimeout = Duration.ofSeconds(10);
     private Duration sshTimeout = Duration.ofMinutes(5);
-    private Duration provisionTimeout = Duration.ofMinutes(30);
+    private Duration provisionTimeout = Duration.ofMinutes(60);
     private String tablePrefix = "machinepool_";
     private int retryAttempts = 8;
     private int provisioningThreads = 16;
@@ -661,7 +661,8 @@ public final class MachinePool implements AutoCloseable {
     }
 
     /**
-     * The longest a request's provisioning may take in all (default 30 minutes).
+     * The longest a request's provisioning may take in all (default 60 minutes: longer than a
+     * downburst create retried three times).
      *
      * @param value positive
      * @return this builder
