@@ -108,14 +108,20 @@ public record LockRequest(
    * @return e.g. {@code alice@build7}
    */
   public static String defaultOwner() {
-    String user = System.getProperty("user.name", "unknown");
-    String host;
-    try {
-      host = InetAddress.getLocalHost().getHostName();
-    } catch (UnknownHostException e) {
-      host = "localhost";
+    return DefaultOwner.VALUE;
+  }
+
+  /** Looks the host name up once: a builder per lock must not cost a resolver call each. */
+  private static final class DefaultOwner {
+    static final String VALUE = System.getProperty("user.name", "unknown") + "@" + hostName();
+
+    private static String hostName() {
+      try {
+        return InetAddress.getLocalHost().getHostName();
+      } catch (UnknownHostException e) {
+        return "localhost";
+      }
     }
-    return user + "@" + host;
   }
 
   /** Builds a {@link LockRequest}; every method returns this builder. */
