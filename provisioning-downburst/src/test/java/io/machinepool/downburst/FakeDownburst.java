@@ -13,17 +13,24 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.stream.Stream;
 
 /**
  * A fake {@code downburst}: a bash script that records every run (argv, the environment it was
- * started with, copies of the meta-data and user-data files and their modes) under {@code calls/},
- * and behaves as a plan file per sub-command says: line N is the behaviour of the N-th run, the
- * last line holds for later runs, no plan means success. It answers with the real tool's texts and
- * exit codes (DESIGN §7):
+ * started with, copies of the meta-data and user-data files and their modes, the VM host given with
+ * {@code -c}, its pid, and the times it started and finished, by {@code date +%s%N}) under {@code
+ * calls/}, and behaves as a plan file per sub-command says: line N is the behaviour of the N-th
+ * run, the last line holds for later runs, no plan means success. A plan for one VM of a
+ * sub-command ({@link #planFor}) wins over the sub-command's plan and counts that VM's runs only.
+ * The run counters are kept under {@code flock}, so that runs started at once neither lose a count
+ * nor share a number. It answers with the real tool's texts and exit codes (DESIGN §7):
  *
  * <ul>
  *   <li>{@code ok}: exit 0, nothing on stdout;
+ *   <li>{@code slow:S}: sleeps S seconds, then exit 0 (see {@link #slow});
+ *   <li>{@code gate}: waits until the test {@linkplain #openGate opens the gate} of its
+ *       sub-command, then exit 0;
  *   <li>{@code fail}: a Python traceback ending in a libvirt error, exit 1;
  *   <li>{@code exists-vm}: {@code downburst create: Virtual machine with this name exists already:
  *       NAME}, exit 1;
@@ -47,19 +54,34 @@ final class FakeDownburst {
       D='@DIR@'
       args=("$@")
       sub=none
+      host=
       i=0
       while [ $i -lt $# ]; do
         case "${args[$i]}" in
-          -c|-l|--connect|--logfile) i=$((i + 2)) ;;
+          -c|--connect) host="${args[$((i + 1))]}"; i=$((i + 2)) ;;
+          -l|--logfile) i=$((i + 2)) ;;
           -*) i=$((i + 1)) ;;
           *) sub="${args[$i]}"; break ;;
         esac
       done
+      name=
+      [ $# -gt 0 ] && name="${args[$(( $# - 1 ))]}"
+      key="${name//\\//_}"
+      exec 9>>"$D/count.lock"
+      flock 9
       n=$(( $(cat "$D/count.$sub" 2>/dev/null || echo 0) + 1 ))
       echo "$n" > "$D/count.$sub"
-      call="$D/calls/$(date +%s%N)-$sub-$n"
+      m=$(( $(cat "$D/count.$sub.$key" 2>/dev/null || echo 0) + 1 ))
+      echo "$m" > "$D/count.$sub.$key"
+      started=$(date +%s%N)
+      call="$D/calls/$started-$sub-$n"
       mkdir -p "$call"
+      flock -u 9
+      exec 9>&-
+      trap 'date +%s%N > "$call/finished"' EXIT
+      echo "$started" > "$call/started"
       echo $$ > "$call/pid"
+      echo "$host" > "$call/host"
       printf '%s\\n' "$@" > "$call/argv"
       tr '\\0' '\\n' < /proc/$$/environ > "$call/env"
       for a in "$@"; do
@@ -68,9 +90,11 @@ final class FakeDownburst {
           --user-data=*) f="${a#--user-data=}"; cp "$f" "$call/user-data"; stat -c %a "$f" > "$call/user-data.mode" ;;
         esac
       done
-      name="${args[$(( $# - 1 ))]}"
       b=ok
-      if [ -f "$D/plan.$sub" ]; then
+      if [ -f "$D/plan.$sub.$key" ]; then
+        b=$(sed -n "${m}p" "$D/plan.$sub.$key")
+        [ -n "$b" ] || b=$(tail -n 1 "$D/plan.$sub.$key")
+      elif [ -f "$D/plan.$sub" ]; then
         b=$(sed -n "${n}p" "$D/plan.$sub")
         [ -n "$b" ] || b=$(tail -n 1 "$D/plan.$sub")
       fi
@@ -86,6 +110,8 @@ final class FakeDownburst {
       }
       case "$b" in
         ok) ;;
+        slow:*) sleep "${b#slow:}" ;;
+        gate) while [ ! -e "$D/open.$sub" ]; do sleep 0.02; done ;;
         fail) traceback "libvirt.libvirtError: Cannot recv data: Connection reset by peer"; exit 1 ;;
         exists-vm) echo "ERROR:downburst.cli:downburst create: Virtual machine with this name exists already: $name" >&2; exit 1 ;;
         exists-volume) traceback "libvirt.libvirtError: storage volume '$name.img' exists already"; exit 1 ;;
@@ -141,6 +167,67 @@ final class FakeDownburst {
   FakeDownburst plan(String subcommand, String... behaviours) {
     write(dir.resolve("plan." + subcommand), String.join("\n", behaviours) + "\n");
     return this;
+  }
+
+  /**
+   * Sets the behaviour of the runs of a sub-command for one VM, in order; the last one repeats.
+   * Wins over {@link #plan} for that VM.
+   *
+   * @param subcommand e.g. {@code create}
+   * @param vm the VM's short name, the last argument of the run
+   * @param behaviours its behaviours
+   * @return this fake
+   */
+  FakeDownburst planFor(String subcommand, String vm, String... behaviours) {
+    write(dir.resolve("plan." + subcommand + "." + vm), String.join("\n", behaviours) + "\n");
+    return this;
+  }
+
+  /** The behaviour that sleeps for a duration, then succeeds. */
+  static String slow(Duration duration) {
+    return "slow:" + seconds(duration);
+  }
+
+  private static String seconds(Duration duration) {
+    return java.math.BigDecimal.valueOf(duration.toMillis(), 3).toPlainString();
+  }
+
+  /** Lets the runs of a sub-command that wait at the {@code gate} (and later ones) go on. */
+  FakeDownburst openGate(String subcommand) {
+    write(dir.resolve("open." + subcommand), "");
+    return this;
+  }
+
+  /**
+   * Waits until a run of a sub-command for a VM has recorded what it was given.
+   *
+   * @param subcommand e.g. {@code destroy}
+   * @param vm the VM's short name, or {@code null} for any
+   * @param limit how long to wait at most
+   * @return the first such run
+   * @throws AssertionError when there was none in time
+   */
+  Call awaitCall(String subcommand, String vm, Duration limit) throws InterruptedException {
+    long deadline = System.nanoTime() + limit.toNanos();
+    while (true) {
+      Optional<Call> call =
+          calls(subcommand).stream()
+              .filter(Call::recorded)
+              .filter(c -> vm == null || c.vm().equals(vm))
+              .findFirst();
+      if (call.isPresent()) {
+        return call.get();
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError(
+            "no run of downburst "
+                + subcommand
+                + (vm == null ? "" : " for " + vm)
+                + " within "
+                + limit);
+      }
+      Thread.sleep(20);
+    }
   }
 
   /** Sets what {@code list-json} prints with the {@code json} behaviour. */
@@ -219,6 +306,48 @@ final class FakeDownburst {
       read("meta-data.mode").ifPresent(m -> modes.add(m.strip()));
       read("user-data.mode").ifPresent(m -> modes.add(m.strip()));
       return modes;
+    }
+
+    /** The run's number among the runs of its sub-command, from 1. */
+    int number() {
+      String name = dir.getFileName().toString();
+      return Integer.parseInt(name.substring(name.lastIndexOf('-') + 1));
+    }
+
+    /** Whether the run has recorded everything it was given (and its behaviour). */
+    boolean recorded() {
+      return Files.exists(dir.resolve("behaviour"));
+    }
+
+    /** The behaviour the run followed, e.g. {@code ok} or {@code fail}. */
+    String behaviour() {
+      return read("behaviour").orElseThrow().strip();
+    }
+
+    /** The VM host of {@code -c}, empty when none was given. */
+    String host() {
+      return read("host").orElseThrow().strip();
+    }
+
+    /** The last argument: the VM's short name for create and destroy. */
+    String vm() {
+      List<String> argv = argv();
+      return argv.get(argv.size() - 1);
+    }
+
+    /** When the run started, in nanoseconds since the epoch ({@code date +%s%N}). */
+    long started() {
+      return Long.parseLong(read("started").orElseThrow().strip());
+    }
+
+    /**
+     * When the run finished, in nanoseconds since the epoch; empty while it runs or when killed.
+     */
+    OptionalLong finished() {
+      return read("finished")
+          .filter(s -> !s.isBlank())
+          .map(s -> OptionalLong.of(Long.parseLong(s.strip())))
+          .orElse(OptionalLong.empty());
     }
 
     boolean ended() {
