@@ -7,16 +7,22 @@ import io.machinepool.internal.JdbcLockStore;
 import io.machinepool.internal.Schema;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
@@ -51,6 +57,7 @@ public final class MachinePool implements AutoCloseable {
   private final Listeners listeners;
   private final Duration leaseDuration;
   private final Duration contentionTimeout;
+  private final Duration provisionTimeout;
   private final ScheduledExecutorService scheduler;
   private final ExecutorService workers;
   private final Map<String, Lease> openLeases = new ConcurrentHashMap<>();
@@ -65,6 +72,7 @@ public final class MachinePool implements AutoCloseable {
     this.listeners = new Listeners(b.listeners);
     this.leaseDuration = b.leaseDuration;
     this.contentionTimeout = b.contentionTimeout;
+    this.provisionTimeout = b.provisionTimeout;
     int id = POOLS.incrementAndGet();
     this.scheduler =
         Executors.newSingleThreadScheduledExecutor(daemon("machinepool-" + id + "-heartbeat"));
@@ -279,14 +287,53 @@ public final class MachinePool implements AutoCloseable {
   private void cleanUp(Machine machine) {
     try {
       provisioning.release(machine);
-    } catch (ProvisioningException e) {
-      String reason = "destroy failed, VM may still use its host: " + e.getMessage();
+    } catch (RuntimeException e) {
+      ProvisioningException failure =
+          e instanceof ProvisioningException p
+              ? p
+              : new ProvisioningException(machine.name(), "destroy failed: " + e, null, null, e);
+      String reason = "destroy failed, VM may still use its host: " + failure.getMessage();
       locks.markDownIfHeld(
           machine.name(),
           machine.generation(),
           reason.substring(0, Math.min(reason.length(), 4000)));
-      log.error("{} stays locked and is marked down: {}", machine.name(), e.getMessage());
-      throw e;
+      log.error("{} stays locked and is marked down: {}", machine.name(), failure.getMessage());
+      throw failure;
+    }
+  }
+
+  /** Destroys a VM on a worker thread, so that the VMs of one lease are destroyed in parallel. */
+  private Future<?> destroyInBackground(Machine machine) {
+    try {
+      return workers.submit(() -> cleanUp(machine));
+    } catch (RejectedExecutionException e) {
+      // the pool is closing: destroy on this thread instead
+      FutureTask<Void> inline = new FutureTask<>(() -> cleanUp(machine), null);
+      inline.run();
+      return inline;
+    }
+  }
+
+  /** Waits for a destroy; returns its failure, or {@code null} when the VM is gone. */
+  private ProvisioningException awaitDestroy(Machine machine, Future<?> destroy) {
+    try {
+      destroy.get(provisionTimeout.toMillis(), TimeUnit.MILLISECONDS);
+      return null;
+    } catch (ExecutionException e) {
+      return e.getCause() instanceof ProvisioningException p
+          ? p
+          : new ProvisioningException(
+              machine.name(), "destroy failed: " + e.getCause(), null, null, e);
+    } catch (TimeoutException e) {
+      destroy.cancel(true);
+      String reason = "destroy did not finish within " + provisionTimeout;
+      locks.markDownIfHeld(
+          machine.name(), machine.generation(), reason + ", VM may still use its host");
+      return new ProvisioningException(machine.name(), reason, null, null, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new ProvisioningException(
+          machine.name(), "interrupted while destroying", null, null, e);
     }
   }
 
@@ -443,22 +490,29 @@ public final class MachinePool implements AutoCloseable {
     openLeases.remove(lease.token());
     List<String> unlock = new ArrayList<>();
     List<ProvisioningException.Failure> failures = new ArrayList<>();
+    Map<Machine, Future<?>> destroys = new LinkedHashMap<>();
     for (Machine machine : lease.machines()) {
-      if (machine.isVirtual()) {
-        if (!locks.holds(machine.name(), lease.token())) {
-          log.warn(
-              "{} is no longer held by lease {}; not destroying it", machine.name(), lease.token());
-          continue;
-        }
-        try {
-          cleanUp(machine);
-        } catch (ProvisioningException e) {
-          failures.addAll(e.failures());
-          continue;
-        }
+      if (!machine.isVirtual()) {
+        unlock.add(machine.name());
+      } else if (!locks.holds(machine.name(), lease.token())) {
+        log.warn(
+            "{} is no longer held by lease {} (it expired, or was taken over): not destroying it;"
+                + " an expired lease is the reaper's to clean up",
+            machine.name(),
+            lease.token());
+      } else {
+        destroys.put(machine, destroyInBackground(machine));
       }
-      unlock.add(machine.name());
     }
+    destroys.forEach(
+        (machine, destroy) -> {
+          ProvisioningException failure = awaitDestroy(machine, destroy);
+          if (failure == null) {
+            unlock.add(machine.name());
+          } else {
+            failures.addAll(failure.failures());
+          }
+        });
     int count = locks.unlock(lease.token(), unlock);
     if (count < unlock.size()) {
       log.info(

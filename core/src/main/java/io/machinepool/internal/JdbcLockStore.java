@@ -26,11 +26,12 @@ import org.slf4j.LoggerFactory;
  * The locks, held in the {@code machine} table. Every change of a lock is one conditional write:
  *
  * <ul>
- *   <li><b>Lock by name</b>: {@code UPDATE machine SET locked = TRUE, locked_by = ?, locked_since =
- *       now, description = ?, lease_token = ?, lease_expires = now + lease, generation = generation
- *       + 1 WHERE name IN (...) AND (locked = FALSE OR <same owner and same non-empty
- *       description>)}. The transaction commits only when the update count equals the number of
- *       names, so a request is never half locked.
+ *   <li><b>Lock by name</b> (of machines that are up, or physical machines that are down, as
+ *       teuthology's {@code lock_one} allows; never a VM slot marked down): {@code UPDATE machine
+ *       SET locked = TRUE, locked_by = ?, locked_since = now, description = ?, lease_token = ?,
+ *       lease_expires = now + lease, generation = generation + 1 WHERE name IN (...) AND (locked =
+ *       FALSE OR <same owner and same non-empty description>)}. The transaction commits only when
+ *       the update count equals the number of names, so a request is never half locked.
  *   <li><b>Lock many</b>: in one READ COMMITTED transaction, {@code SELECT name ... WHERE
  *       machine_type IN (...) AND up AND NOT locked LIMIT n FOR UPDATE SKIP LOCKED}, then the same
  *       conditional UPDATE on the names found, then one SELECT of the locked rows: O(1) round trips
@@ -127,6 +128,7 @@ public final class JdbcLockStore {
             + lockAssignments(lease)
             + " WHERE name IN "
             + MachineRows.markers(names.size())
+            + " AND (up = TRUE OR vpshost IS NULL)"
             + " AND (locked = FALSE OR (locked_by = ? AND description = ? AND description <> ''))";
     Database.Work<Acquired> work =
         c ->
@@ -202,6 +204,14 @@ public final class JdbcLockStore {
     }
     List<String> conflicts = new ArrayList<>();
     for (Machine m : found) {
+      if (m.isVirtual() && !m.up()) {
+        conflicts.add(
+            m.name()
+                + " is a VM slot marked down"
+                + describe(m.description())
+                + "; its VM may still use its host: clean it up, then mark it up");
+        continue;
+      }
       if (!m.locked()) {
         continue;
       }
@@ -482,7 +492,8 @@ public final class JdbcLockStore {
   }
 
   /**
-   * Whether a lease still holds a machine.
+   * Whether a lease still holds a machine and has not expired: an expired lease is the reaper's to
+   * clean up, even before it is reaped.
    *
    * @param name the machine
    * @param token the lease's token
@@ -490,7 +501,12 @@ public final class JdbcLockStore {
    */
   public boolean holds(String name, String token) {
     String sql =
-        "SELECT 1 FROM " + machine + " WHERE name = ? AND lease_token = ? AND locked = TRUE";
+        "SELECT 1 FROM "
+            + machine
+            + " WHERE name = ? AND lease_token = ? AND locked = TRUE"
+            + " AND (lease_expires IS NULL OR lease_expires > "
+            + dialect.now()
+            + ")";
     return db.autoCommit(
         "check the lease on " + name,
         c -> {

@@ -812,6 +812,55 @@ abstract class LockStoreContract {
   }
 
   @Test
+  void aVmSlotMarkedDownIsNotLockedByNameWhileAPhysicalMachineIs() {
+    pool.inventory().markDown("vpm011.front.sepia.ceph.com", "destroy failed on mira001");
+    pool.inventory().markDown("smithi001.front.sepia.ceph.com", "under repair");
+    MachinePool vms = newPool(b -> b.provisioner(Provisioner.none()));
+    List<List<String>> before = db.snapshot();
+    assertThatThrownBy(() -> vms.lock(request(ALICE).names("vpm011.front.sepia.ceph.com").build()))
+        .isInstanceOf(LockConflictException.class)
+        .hasMessageContaining("is a VM slot marked down")
+        .hasMessageContaining("destroy failed on mira001");
+    assertThat(db.snapshot()).isEqualTo(before);
+    try (Lease lease = vms.lock(request(ALICE).names("smithi001.front.sepia.ceph.com").build())) {
+      assertThat(lease.machines().get(0).up()).isFalse();
+    }
+  }
+
+  @Test
+  void closingAnExpiredLeaseLeavesItsVmsToTheReaper() {
+    List<String> destroyed = new CopyOnWriteArrayList<>();
+    Provisioner recording =
+        new Provisioner() {
+          @Override
+          public Machine provision(Machine machine, LockRequest request) {
+            return machine;
+          }
+
+          @Override
+          public void release(Machine machine) {
+            destroyed.add(machine.name());
+          }
+        };
+    MachinePool stalled =
+        newPool(
+            b ->
+                b.provisioner(recording)
+                    .leaseDuration(Duration.ofMinutes(10))
+                    .heartbeatInterval(Duration.ofMinutes(9)));
+    Lease lease = stalled.lock(request(ALICE).machineTypes("vps", "mira").count(3).build());
+    expire(lease);
+    lease.close();
+    assertThat(destroyed).as("an expired lease destroys nothing on close").isEmpty();
+    assertThat(machine("vpm011.front.sepia.ceph.com").locked()).isTrue();
+    assertThat(stalled.reapExpired())
+        .extracting(Machine::name)
+        .contains("vpm011.front.sepia.ceph.com");
+    assertThat(destroyed).containsExactly("vpm011.front.sepia.ceph.com");
+    assertThat(pool.machines(MachineQuery.builder().locked(true).build())).isEmpty();
+  }
+
+  @Test
   void aFailedDestroyLeavesTheVmLockedAndMarkedDown() {
     Provisioner cannotDestroy =
         new Provisioner() {
