@@ -175,12 +175,14 @@ public final class MachinePool implements AutoCloseable {
         throw e;
       }
     }
-    log.info(
-        "locked {} for {}{}: {}",
-        describeCount(held.machines()),
-        request.owner(),
-        request.description() == null ? "" : " (" + request.description() + ")",
-        String.join(", ", held.names()));
+    if (log.isInfoEnabled()) {
+      log.info(
+          "locked {} for {}{}: {}",
+          describeCount(held.machines()),
+          request.owner(),
+          request.description() == null ? "" : " (" + request.description() + ")",
+          String.join(", ", held.names()));
+    }
     return held;
   }
 
@@ -523,11 +525,13 @@ public final class MachinePool implements AutoCloseable {
           unlock.size());
     }
     lease.machines().stream().filter(m -> unlock.contains(m.name())).forEach(listeners::released);
-    log.info(
-        "unlocked {} for {}: {}",
-        describeCount(lease.machines()),
-        lease.owner(),
-        String.join(", ", unlock));
+    if (log.isInfoEnabled()) {
+      log.info(
+          "unlocked {} for {}: {}",
+          describeCount(lease.machines()),
+          lease.owner(),
+          String.join(", ", unlock));
+    }
     if (!failures.isEmpty()) {
       throw new ProvisioningException(failures, null);
     }

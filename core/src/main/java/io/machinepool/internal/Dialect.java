@@ -96,9 +96,46 @@ public enum Dialect {
     return skipLocked;
   }
 
+  /**
+   * One statement that runs a lock UPDATE and returns the rows it changed joined with their host
+   * keys, in the select list of {@link MachineRows#COLUMNS}; {@code null} where the database has
+   * none (MariaDB has no UPDATE ... RETURNING), and the rows are read back with a SELECT.
+   *
+   * @param update the UPDATE
+   * @param hostKeyTable the host key table's full name
+   * @return the statement, or {@code null}
+   */
+  String updateReturning(String update, String hostKeyTable) {
+    String join = " m LEFT JOIN " + hostKeyTable + " k ON k.machine_name = m.name";
+    return switch (this) {
+      case H2 -> "SELECT " + MachineRows.COLUMNS + " FROM FINAL TABLE (" + update + ")" + join;
+      case POSTGRESQL ->
+          "WITH m AS (" + update + " RETURNING *) SELECT " + MachineRows.COLUMNS + " FROM" + join;
+      default -> null;
+    };
+  }
+
   /** Whether the connection needs READ COMMITTED set for a lock-many transaction. */
   boolean needsReadCommitted() {
     return this == MARIADB;
+  }
+
+  /**
+   * Reads an instant column by position, whatever type the driver maps it to. MariaDB's driver
+   * gives TIMESTAMP as OffsetDateTime in the connection's time zone, as getTimestamp does, without
+   * the new Calendar that getTimestamp builds for every value.
+   */
+  Instant instant(ResultSet rs, int column) throws SQLException {
+    return switch (this) {
+      case H2, POSTGRESQL, MARIADB -> {
+        OffsetDateTime value = rs.getObject(column, OffsetDateTime.class);
+        yield value == null ? null : value.toInstant();
+      }
+      default -> {
+        Timestamp value = rs.getTimestamp(column);
+        yield value == null ? null : value.toInstant();
+      }
+    };
   }
 
   /** Reads an instant column, whatever type the driver maps it to. */

@@ -158,8 +158,11 @@ public final class JdbcLockStore {
   }
 
   /**
-   * Runs one conditional lock UPDATE of the named rows; when it did not lock every one of them,
-   * rolls back and returns {@code null}, else reads the lease back.
+   * Runs one conditional lock UPDATE of the named rows and reads the lease back: in the same
+   * statement where the dialect can return the changed rows, else with a SELECT. When it did not
+   * lock every one of them, rolls back (in a transaction) and returns {@code null}. In auto-commit
+   * the lock is committed before a separate SELECT reads it: should it have been unlocked or reaped
+   * in between, the result is {@code null} as well, and the caller explains or retries.
    */
   private Acquired lockRows(
       Connection c,
@@ -170,18 +173,32 @@ public final class JdbcLockStore {
       List<String> names,
       List<String> conditionParams)
       throws SQLException {
-    try (PreparedStatement update = Database.prepare(c, sql)) {
+    String returning = dialect.updateReturning(sql, db.table("host_key"));
+    Acquired acquired = null;
+    try (PreparedStatement update = Database.prepare(c, returning != null ? returning : sql)) {
       int i = bindLock(update, request, token, lease);
       i = MachineRows.bind(update, i, names);
       MachineRows.bind(update, i, conditionParams);
-      if (update.executeUpdate() != names.size()) {
-        if (!c.getAutoCommit()) {
-          c.rollback();
+      if (returning != null) {
+        try (ResultSet rs = update.executeQuery()) {
+          acquired = acquired(MachineRows.read(rs, dialect));
         }
-        return null;
+      } else if (update.executeUpdate() == names.size()) {
+        acquired = selectLease(c, token);
       }
     }
-    return selectLease(c, token);
+    if (acquired == null || acquired.machines().size() != names.size()) {
+      if (!c.getAutoCommit()) {
+        c.rollback();
+      }
+      return null;
+    }
+    return acquired;
+  }
+
+  private static Acquired acquired(List<MachineRows.Row> rows) {
+    Instant expires = rows.isEmpty() ? null : rows.get(0).leaseExpires();
+    return new Acquired(rows.stream().map(MachineRows.Row::machine).toList(), expires);
   }
 
   private void explainRefusal(LockRequest request) {
@@ -380,9 +397,7 @@ public final class JdbcLockStore {
   }
 
   private Acquired selectLease(Connection c, String token) throws SQLException {
-    List<MachineRows.Row> rows = selectRows(c, "m.lease_token = ?", List.of(token));
-    Instant expires = rows.isEmpty() ? null : rows.get(0).leaseExpires();
-    return new Acquired(rows.stream().map(MachineRows.Row::machine).toList(), expires);
+    return acquired(selectRows(c, "m.lease_token = ?", List.of(token)));
   }
 
   private List<Machine> select(Connection c, String where, List<String> params)

@@ -14,6 +14,8 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,6 +37,9 @@ public final class Schema {
   private static final int ATTEMPTS = 5;
   private static final int LOCK_WAIT_SECONDS = 60;
 
+  /** Serialises migrations in this JVM on databases without a lock of their own. */
+  private static final ReentrantLock IN_PROCESS = new ReentrantLock();
+
   private final Database database;
 
   /**
@@ -54,7 +59,7 @@ public final class Schema {
   public void migrate() {
     for (int attempt = 1; ; attempt++) {
       try {
-        database.autoCommit("create the machinepool schema", this::migrateLocked);
+        migrateOnce();
         return;
       } catch (DatabaseException e) {
         // Two JVMs creating the same table at once can collide inside the catalog (PostgreSQL
@@ -71,6 +76,34 @@ public final class Schema {
             Database.Backoff.jittered(
                 java.time.Duration.ofMillis(50), attempt, java.time.Duration.ofSeconds(1)));
       }
+    }
+  }
+
+  private void migrateOnce() {
+    boolean serialiseHere =
+        database.dialect() != Dialect.POSTGRESQL && database.dialect() != Dialect.MARIADB;
+    if (!serialiseHere) {
+      database.autoCommit("create the machinepool schema", this::migrateLocked);
+      return;
+    }
+    // No database-wide lock here: the pools of this JVM take turns, before they take a connection
+    // (H2's embedded engine can stall when several connections run DDL at once).
+    try {
+      if (!IN_PROCESS.tryLock(LOCK_WAIT_SECONDS, TimeUnit.SECONDS)) {
+        throw new DatabaseException(
+            "timed out after "
+                + LOCK_WAIT_SECONDS
+                + " s waiting for another pool's schema creation");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new DatabaseException(
+          "interrupted while waiting for another pool's schema creation", e);
+    }
+    try {
+      database.autoCommit("create the machinepool schema", this::migrateLocked);
+    } finally {
+      IN_PROCESS.unlock();
     }
   }
 
@@ -175,7 +208,8 @@ public final class Schema {
         }
       }
       default -> {
-        // H2 and others: IF NOT EXISTS and the version row's primary key are the guard.
+        // H2 and others: migrate() serialises this JVM's pools; IF NOT EXISTS and the version
+        // row's primary key guard against other JVMs.
       }
     }
   }
