@@ -1,0 +1,241 @@
+package io.machinepool.examples.benchmark;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.DatabaseMetaData;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import javax.sql.DataSource;
+
+/**
+ * One database the benchmark runs on: its JDBC URL, the SQL that differs between H2, PostgreSQL and
+ * MariaDB for the floor's statements, and the connection pools both sides use.
+ *
+ * <p>The floor's table is created from the DDL that machinepool ships for the same database (every
+ * schema version, in order), with another table prefix, so that both sides write to identical
+ * tables with identical indexes.
+ */
+public final class BenchDatabase {
+  /** The databases the benchmark knows. */
+  public enum Kind {
+    /** H2 2.x, embedded. */
+    H2("h2", "CURRENT_TIMESTAMP", "DATEADD(MILLISECOND, ?, CURRENT_TIMESTAMP)", ""),
+    /** PostgreSQL. */
+    POSTGRESQL(
+        "postgresql",
+        "CURRENT_TIMESTAMP",
+        "(CURRENT_TIMESTAMP + CAST(? AS BIGINT) * INTERVAL '1 millisecond')",
+        " ORDER BY name"),
+    /** MariaDB (or MySQL). */
+    MARIADB(
+        "mariadb",
+        "CURRENT_TIMESTAMP(3)",
+        "TIMESTAMPADD(MICROSECOND, ? * 1000, CURRENT_TIMESTAMP(3))",
+        " ORDER BY name");
+
+    private final String ddl;
+    private final String now;
+    private final String nowPlusMillis;
+    private final String order;
+
+    Kind(String ddl, String now, String nowPlusMillis, String order) {
+      this.ddl = ddl;
+      this.now = now;
+      this.nowPlusMillis = nowPlusMillis;
+      this.order = order;
+    }
+
+    /**
+     * SQL for the database clock now.
+     *
+     * @return e.g. {@code CURRENT_TIMESTAMP}
+     */
+    public String now() {
+      return now;
+    }
+
+    /**
+     * SQL for the database clock plus a number of milliseconds bound as one parameter.
+     *
+     * @return the expression
+     */
+    public String nowPlusMillis() {
+      return nowPlusMillis;
+    }
+
+    /**
+     * The tail of a SELECT that locks and returns at most {@code ?} free rows, skipping rows that
+     * other transactions hold (H2 does not allow ORDER BY with FOR UPDATE).
+     *
+     * @return the tail
+     */
+    public String lockFreeRowsTail() {
+      return order + " LIMIT ? FOR UPDATE SKIP LOCKED";
+    }
+  }
+
+  private final String label;
+  private final String url;
+  private final Kind kind;
+
+  /**
+   * Describes a database.
+   *
+   * @param label its name in the table
+   * @param url its JDBC URL
+   * @param kind which database it is
+   */
+  public BenchDatabase(String label, String url, Kind kind) {
+    this.label = label;
+    this.url = url;
+    this.kind = kind;
+  }
+
+  /**
+   * Its name in the table.
+   *
+   * @return e.g. {@code postgresql}
+   */
+  public String label() {
+    return label;
+  }
+
+  /**
+   * Which database it is.
+   *
+   * @return the kind
+   */
+  public Kind kind() {
+    return kind;
+  }
+
+  /**
+   * A connection pool of fixed size, configured the same for both sides of every comparison:
+   * HikariCP defaults (auto-commit on, the driver's default isolation unless asked otherwise), only
+   * the size set.
+   *
+   * @param name the pool's name
+   * @param size its minimum and maximum number of connections
+   * @param readCommitted whether its connections are set to READ COMMITTED when opened
+   * @return the pool; close it when done
+   */
+  public HikariDataSource pool(String name, int size, boolean readCommitted) {
+    HikariConfig config = new HikariConfig();
+    if (readCommitted) {
+      config.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
+    }
+    config.setJdbcUrl(url);
+    config.setPoolName(name);
+    config.setMaximumPoolSize(size);
+    config.setMinimumIdle(size);
+    return new HikariDataSource(config);
+  }
+
+  /**
+   * The server's product name and version.
+   *
+   * @param dataSource a pool on it
+   * @return e.g. {@code PostgreSQL 15.2}
+   * @throws SQLException when the database cannot be reached
+   */
+  public static String version(DataSource dataSource) throws SQLException {
+    try (Connection c = dataSource.getConnection()) {
+      DatabaseMetaData meta = c.getMetaData();
+      return meta.getDatabaseProductName() + " " + meta.getDatabaseProductVersion();
+    }
+  }
+
+  /**
+   * Creates the tables of machinepool's schema under a prefix, from the DDL machinepool ships for
+   * this database.
+   *
+   * @param dataSource a pool on it
+   * @param prefix the table prefix
+   * @throws SQLException when a statement fails
+   */
+  public void createTables(DataSource dataSource, String prefix) throws SQLException {
+    try (Connection c = dataSource.getConnection();
+        Statement statement = c.createStatement()) {
+      for (String sql : ddl(prefix)) {
+        statement.execute(sql);
+      }
+    }
+  }
+
+  /**
+   * Drops the tables of machinepool's schema under a prefix, where they exist.
+   *
+   * @param dataSource a pool on it
+   * @param prefix the table prefix
+   * @throws SQLException when a statement fails
+   */
+  public void dropTables(DataSource dataSource, String prefix) throws SQLException {
+    try (Connection c = dataSource.getConnection();
+        Statement statement = c.createStatement()) {
+      for (String table : List.of("host_key", "machine", "schema_version")) {
+        statement.execute("DROP TABLE IF EXISTS " + prefix + table);
+      }
+    }
+  }
+
+  /** The statements of every schema version machinepool ships for this database, in order. */
+  private List<String> ddl(String prefix) {
+    List<String> statements = new ArrayList<>();
+    for (int version = 1; ; version++) {
+      String resource = "io/machinepool/schema/" + kind.ddl + "-V" + version + ".sql";
+      String text;
+      try (InputStream in = getClass().getClassLoader().getResourceAsStream(resource)) {
+        if (in == null) {
+          if (version == 1) {
+            throw new IllegalStateException(resource + " is not on the class path");
+          }
+          return statements;
+        }
+        text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      StringBuilder body = new StringBuilder();
+      for (String line : text.split("\n")) {
+        if (!line.trim().startsWith("--")) {
+          body.append(line).append('\n');
+        }
+      }
+      for (String sql : body.toString().replace("${prefix}", prefix).split(";")) {
+        if (!sql.isBlank()) {
+          statements.add(sql.trim());
+        }
+      }
+    }
+  }
+
+  /**
+   * The kind of a JDBC URL.
+   *
+   * @param url the URL
+   * @return its kind
+   * @throws IllegalArgumentException for a database the benchmark does not know
+   */
+  public static Kind kindOf(String url) {
+    String lower = url.toLowerCase(Locale.ROOT);
+    if (lower.startsWith("jdbc:h2:")) {
+      return Kind.H2;
+    }
+    if (lower.startsWith("jdbc:postgresql:")) {
+      return Kind.POSTGRESQL;
+    }
+    if (lower.startsWith("jdbc:mariadb:") || lower.startsWith("jdbc:mysql:")) {
+      return Kind.MARIADB;
+    }
+    throw new IllegalArgumentException(
+        "the benchmark knows H2, PostgreSQL and MariaDB, not " + url);
+  }
+}

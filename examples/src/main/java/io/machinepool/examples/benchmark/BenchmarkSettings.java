@@ -1,0 +1,194 @@
+package io.machinepool.examples.benchmark;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * What one benchmark run measures and for how long. Each setting is read, first found wins, from a
+ * program argument {@code --key=value}, a system property {@code benchmark.key}, and for the server
+ * URLs the environment variables the test suite uses; an empty value counts as unset.
+ *
+ * <table>
+ *   <caption>Settings</caption>
+ *   <tr><th>key</th><th>default</th><th>meaning</th></tr>
+ *   <tr><td>seconds</td><td>4</td><td>measured time of each cell, per side</td></tr>
+ *   <tr><td>slices</td><td>8</td><td>the measured time is cut into this many slices, the two
+ *       sides taking turns, so that both see the same load of the machine</td></tr>
+ *   <tr><td>warmup</td><td>5</td><td>warm-up per database, side and operation before measuring
+ *       (each slice also starts with a short unmeasured ramp)</td></tr>
+ *   <tr><td>threads</td><td>1,4,16</td><td>thread counts</td></tr>
+ *   <tr><td>databases</td><td>h2,postgresql,mariadb</td><td>which databases to run on</td></tr>
+ *   <tr><td>h2</td><td>a file database in a temporary directory</td><td>H2 JDBC URL</td></tr>
+ *   <tr><td>postgres</td><td>{@code $MACHINEPOOL_TEST_POSTGRES_URL}</td><td>PostgreSQL URL</td></tr>
+ *   <tr><td>mariadb</td><td>{@code $MACHINEPOOL_TEST_MARIADB_URL}</td><td>MariaDB URL</td></tr>
+ *   <tr><td>isolation</td><td>default</td><td>{@code read-committed} configures both connection
+ *       pools with READ COMMITTED; {@code default} keeps the driver's default</td></tr>
+ *   <tr><td>log</td><td>warn</td><td>slf4j-simple level of the library's own logging</td></tr>
+ * </table>
+ *
+ * @param measure measured time of each cell, per side
+ * @param warmup warm-up per database, side and operation
+ * @param slices how many slices the measured time is cut into, the sides taking turns
+ * @param threads the thread counts, ascending
+ * @param databases the databases to run on, in order
+ * @param h2Url the H2 URL, or {@code null} for a file database in a temporary directory
+ * @param postgresUrl the PostgreSQL URL, or {@code null} to skip PostgreSQL
+ * @param mariadbUrl the MariaDB URL, or {@code null} to skip MariaDB
+ * @param readCommitted whether both connection pools are configured with READ COMMITTED
+ * @param logLevel the slf4j-simple level for everything but the benchmark's table
+ */
+public record BenchmarkSettings(
+    Duration measure,
+    Duration warmup,
+    int slices,
+    List<Integer> threads,
+    List<String> databases,
+    String h2Url,
+    String postgresUrl,
+    String mariadbUrl,
+    boolean readCommitted,
+    String logLevel) {
+
+  /** The environment variable with the PostgreSQL URL, shared with the test suite. */
+  public static final String POSTGRES_ENV = "MACHINEPOOL_TEST_POSTGRES_URL";
+
+  /** The environment variable with the MariaDB URL, shared with the test suite. */
+  public static final String MARIADB_ENV = "MACHINEPOOL_TEST_MARIADB_URL";
+
+  /** Validates the settings. */
+  public BenchmarkSettings {
+    if (measure.isNegative() || measure.isZero()) {
+      throw new IllegalArgumentException("seconds must be positive, was " + measure);
+    }
+    if (warmup.isNegative()) {
+      throw new IllegalArgumentException("warmup must not be negative, was " + warmup);
+    }
+    if (slices < 1 || slices > 1000) {
+      throw new IllegalArgumentException("slices must be 1 to 1000, was " + slices);
+    }
+    if (threads.isEmpty() || threads.stream().anyMatch(t -> t < 1 || t > 256)) {
+      throw new IllegalArgumentException("threads must be 1 to 256 each, was " + threads);
+    }
+    threads = threads.stream().sorted().distinct().toList();
+    databases = List.copyOf(databases);
+  }
+
+  /**
+   * Reads the settings.
+   *
+   * @param args program arguments, each {@code --key=value}
+   * @return the settings
+   * @throws IllegalArgumentException on an unknown key or a malformed value
+   */
+  public static BenchmarkSettings parse(String... args) {
+    Map<String, String> given = new HashMap<>();
+    for (String arg : args) {
+      if (!arg.startsWith("--") || !arg.contains("=")) {
+        throw new IllegalArgumentException("expected --key=value, got " + arg);
+      }
+      int eq = arg.indexOf('=');
+      given.put(arg.substring(2, eq), arg.substring(eq + 1));
+    }
+    List<String> known =
+        List.of(
+            "seconds",
+            "warmup",
+            "slices",
+            "threads",
+            "databases",
+            "h2",
+            "postgres",
+            "mariadb",
+            "isolation",
+            "log");
+    for (String key : given.keySet()) {
+      if (!known.contains(key)) {
+        throw new IllegalArgumentException("unknown setting --" + key + "; known: " + known);
+      }
+    }
+    return new BenchmarkSettings(
+        seconds(value(given, "seconds", null, "4")),
+        seconds(value(given, "warmup", null, "5")),
+        Integer.parseInt(value(given, "slices", null, "8")),
+        Arrays.stream(value(given, "threads", null, "1,4,16").split(","))
+            .map(String::trim)
+            .map(Integer::parseInt)
+            .toList(),
+        list(value(given, "databases", null, "h2,postgresql,mariadb")),
+        value(given, "h2", null, null),
+        value(given, "postgres", POSTGRES_ENV, null),
+        value(given, "mariadb", MARIADB_ENV, null),
+        isolation(value(given, "isolation", null, "default")),
+        value(given, "log", null, "warn"));
+  }
+
+  private static String value(Map<String, String> given, String key, String env, String fallback) {
+    List<String> candidates = new ArrayList<>();
+    candidates.add(given.get(key));
+    candidates.add(System.getProperty("benchmark." + key));
+    if (env != null) {
+      candidates.add(System.getenv(env));
+    }
+    for (String candidate : candidates) {
+      if (candidate != null && !candidate.isBlank()) {
+        return candidate.trim();
+      }
+    }
+    return fallback;
+  }
+
+  private static boolean isolation(String value) {
+    return switch (value.toLowerCase(Locale.ROOT)) {
+      case "default" -> false;
+      case "read-committed" -> true;
+      default ->
+          throw new IllegalArgumentException(
+              "isolation must be default or read-committed, was " + value);
+    };
+  }
+
+  private static Duration seconds(String value) {
+    return Duration.ofMillis(Math.round(Double.parseDouble(value) * 1000));
+  }
+
+  private static List<String> list(String value) {
+    return Arrays.stream(value.split(","))
+        .map(s -> s.trim().toLowerCase(Locale.ROOT))
+        .filter(s -> !s.isEmpty())
+        .toList();
+  }
+
+  /**
+   * The most threads any cell uses; the connection pools are this large.
+   *
+   * @return the largest thread count
+   */
+  public int maxThreads() {
+    return threads.get(threads.size() - 1);
+  }
+
+  /**
+   * The measured time of one slice.
+   *
+   * @return {@code measure / slices}
+   */
+  public Duration slice() {
+    return measure.dividedBy(slices);
+  }
+
+  /**
+   * The unmeasured ramp at the start of each slice, while the threads start and get their
+   * connections: a tenth of the slice, at least 50 ms.
+   *
+   * @return the ramp
+   */
+  public Duration ramp() {
+    Duration tenth = slice().dividedBy(10);
+    return tenth.compareTo(Duration.ofMillis(50)) < 0 ? Duration.ofMillis(50) : tenth;
+  }
+}
