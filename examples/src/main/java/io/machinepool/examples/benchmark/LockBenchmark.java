@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.IntFunction;
 import java.util.stream.Stream;
 import javax.sql.DataSource;
@@ -42,22 +43,24 @@ import javax.sql.DataSource;
  * </ul>
  *
  * <p>Both sides use a HikariCP pool of the same size with the same settings, and tables created
- * from the same DDL ({@value #POOL_PREFIX} for machinepool, {@value #FLOOR_PREFIX} for the floor).
- * Each database is warmed up first. Every cell is then measured for a fixed time per side, cut into
- * slices that the two sides take in turns (floor, machinepool, machinepool, floor, ...), so that
- * both sides see the same load of the machine; the ratio is that of the totals, and the spread of
- * the ratios of the slice pairs shows how steady the machine was. The tables are dropped at the end
- * (and before the start, should an earlier run have been killed).
+ * from the same DDL: {@value #POOL_PREFIX}<i>run</i>{@code _} for machinepool, {@value
+ * #FLOOR_PREFIX}<i>run</i>{@code _} for the floor, where <i>run</i> is random for each run, so that
+ * two runs on one server never touch each other's tables. Each database is warmed up first. Every
+ * cell is then measured for a fixed time per side, cut into slices that the two sides take in turns
+ * (floor, machinepool, machinepool, floor, ...), so that both sides see the same load of the
+ * machine; the ratio is that of the totals, and the spread of the ratios of the slice pairs shows
+ * how steady the machine was. The tables are dropped at the end, also when the run is interrupted
+ * (a shutdown hook; only a killed JVM leaves them behind).
  *
  * <p>Settings: see {@link BenchmarkSettings}. The table goes to standard output; the library's own
  * logging is set to {@code warn} unless {@code --log=info} (one INFO line per lock and unlock is
  * what a harness gets by default, and costs throughput of its own).
  */
 public final class LockBenchmark {
-  /** Table prefix of the machinepool side. */
+  /** Start of the table prefix of the machinepool side, before the run's random part. */
   public static final String POOL_PREFIX = "bench_pool_";
 
-  /** Table prefix of the floor side. */
+  /** Start of the table prefix of the floor side, before the run's random part. */
   public static final String FLOOR_PREFIX = "bench_floor_";
 
   /** How many machines lock-many takes. */
@@ -107,11 +110,17 @@ public final class LockBenchmark {
   private final BenchmarkSettings settings;
   private final BenchDatabase database;
   private final PrintStream out;
+  private final String poolPrefix;
+  private final String floorPrefix;
 
   private LockBenchmark(BenchmarkSettings settings, BenchDatabase database, PrintStream out) {
     this.settings = settings;
     this.database = database;
     this.out = out;
+    String run =
+        Long.toString(ThreadLocalRandom.current().nextLong(36L * 36 * 36 * 36 * 36 * 36), 36);
+    this.poolPrefix = POOL_PREFIX + run + "_";
+    this.floorPrefix = FLOOR_PREFIX + run + "_";
   }
 
   /**
@@ -191,11 +200,14 @@ public final class LockBenchmark {
           .run();
     }
     Path dir = Files.createTempDirectory("machinepool-bench");
+    Thread hook = new Thread(() -> deleteTree(dir), "bench-h2-cleanup");
+    Runtime.getRuntime().addShutdownHook(hook);
     try {
       String url = "jdbc:h2:file:" + dir.resolve("bench").toAbsolutePath();
       return new LockBenchmark(settings, new BenchDatabase("h2", url, BenchDatabase.Kind.H2), out)
           .run();
     } finally {
+      removeHook(hook);
       deleteTree(dir);
     }
   }
@@ -208,25 +220,28 @@ public final class LockBenchmark {
             database.pool("bench-machinepool", size, settings.readCommitted())) {
       out.printf(
           Locale.ROOT,
-          "%n%s: %s, pools of %d connections%s; load average %.1f%n",
+          "%n%s: %s, pools of %d connections%s, tables %s* and %s*; load average %.1f%n",
           database.label(),
           BenchDatabase.version(floorPool),
           size,
           settings.readCommitted() ? " set to READ COMMITTED" : "",
+          floorPrefix,
+          poolPrefix,
           loadAverage());
-      dropAll(floorPool);
+      Thread hook = new Thread(() -> dropQuietly(floorPool), "bench-table-cleanup");
+      Runtime.getRuntime().addShutdownHook(hook);
       try {
-        database.createTables(floorPool, FLOOR_PREFIX);
+        database.createTables(floorPool, floorPrefix);
         insertFloorMachines(floorPool);
         try (MachinePool pool =
             MachinePool.builder()
                 .dataSource(libraryPool)
-                .tablePrefix(POOL_PREFIX)
+                .tablePrefix(poolPrefix)
                 .releaseOnShutdown(true)
                 .build()) {
           pool.inventory().addAll(specs());
           FloorLocks floor =
-              new FloorLocks(floorPool, database.kind(), FLOOR_PREFIX + "machine", MANY);
+              new FloorLocks(floorPool, database.kind(), floorPrefix + "machine", MANY);
           warmUp(floor, pool);
           out.println(HEADER);
           out.println(RULE);
@@ -237,10 +252,11 @@ public final class LockBenchmark {
               out.println(format(row));
             }
           }
-          checkAllFree(floorPool, FLOOR_PREFIX);
-          checkAllFree(libraryPool, POOL_PREFIX);
+          checkAllFree(floorPool, floorPrefix);
+          checkAllFree(libraryPool, poolPrefix);
         }
       } finally {
+        removeHook(hook);
         dropAll(floorPool);
       }
     }
@@ -376,7 +392,7 @@ public final class LockBenchmark {
   private void insertFloorMachines(DataSource dataSource) throws SQLException {
     String sql =
         "INSERT INTO "
-            + FLOOR_PREFIX
+            + floorPrefix
             + "machine (name, machine_type, up, locked, generation) VALUES (?, ?, TRUE, FALSE, 0)";
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
@@ -407,8 +423,36 @@ public final class LockBenchmark {
   }
 
   private void dropAll(DataSource dataSource) throws SQLException {
-    database.dropTables(dataSource, POOL_PREFIX);
-    database.dropTables(dataSource, FLOOR_PREFIX);
+    database.dropTables(dataSource, poolPrefix);
+    database.dropTables(dataSource, floorPrefix);
+  }
+
+  /**
+   * For the shutdown hook of an interrupted run: drops the tables, reporting instead of throwing.
+   */
+  private void dropQuietly(DataSource dataSource) {
+    try {
+      dropAll(dataSource);
+      System.err.println("benchmark interrupted; dropped its tables on " + database.label());
+    } catch (SQLException | RuntimeException e) {
+      System.err.println(
+          "benchmark interrupted; could not drop its tables "
+              + floorPrefix
+              + "* and "
+              + poolPrefix
+              + "* on "
+              + database.label()
+              + ": "
+              + e);
+    }
+  }
+
+  private static void removeHook(Thread hook) {
+    try {
+      Runtime.getRuntime().removeShutdownHook(hook);
+    } catch (IllegalStateException e) {
+      // the JVM is shutting down: the hook runs or has run
+    }
   }
 
   private static final String HEADER =
@@ -453,6 +497,9 @@ public final class LockBenchmark {
   }
 
   private static void deleteTree(Path dir) {
+    if (!Files.exists(dir)) {
+      return;
+    }
     try (Stream<Path> paths = Files.walk(dir)) {
       for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
         Files.deleteIfExists(p);
