@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
  * <pre>{@code
  * try (MachinePool pool = MachinePool.builder().dataSource(ds).build();
  *     Lease lease = pool.lock(LockRequest.builder().machineType("smithi").count(2).build())) {
- *   System.out.print(lease.targets().toYaml());
+ *   String targets = lease.targets().toYaml();
  * }
  * }</pre>
  *

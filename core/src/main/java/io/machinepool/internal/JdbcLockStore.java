@@ -494,16 +494,7 @@ public final class JdbcLockStore {
             + " SET"
             + UNLOCKED
             + " WHERE name = ? AND locked = TRUE AND locked_by = ? AND generation = ?";
-    return db.autoCommit(
-        "unlock " + name,
-        c -> {
-          try (PreparedStatement update = Database.prepare(c, sql)) {
-            update.setString(1, name);
-            update.setString(2, owner);
-            update.setLong(3, generation);
-            return update.executeUpdate() == 1;
-          }
-        });
+    return update("unlock " + name, sql, name, owner, generation) == 1;
   }
 
   /**
@@ -548,16 +539,7 @@ public final class JdbcLockStore {
         "UPDATE "
             + machine
             + " SET up = FALSE, description = ? WHERE name = ? AND generation = ? AND locked = TRUE";
-    return db.autoCommit(
-        "mark " + name + " down",
-        c -> {
-          try (PreparedStatement update = Database.prepare(c, sql)) {
-            update.setString(1, reason);
-            update.setString(2, name);
-            update.setLong(3, generation);
-            return update.executeUpdate() == 1;
-          }
-        });
+    return update("mark " + name + " down", sql, reason, name, generation) == 1;
   }
 
   /**
@@ -572,15 +554,7 @@ public final class JdbcLockStore {
             + machine
             + " SET os_type = NULL, os_version = NULL WHERE name = ? AND generation = ?"
             + " AND locked = TRUE";
-    db.autoCommit(
-        "clear the OS of " + name,
-        c -> {
-          try (PreparedStatement update = Database.prepare(c, sql)) {
-            update.setString(1, name);
-            update.setLong(2, generation);
-            return update.executeUpdate();
-          }
-        });
+    update("clear the OS of " + name, sql, name, generation);
   }
 
   /**
@@ -594,18 +568,14 @@ public final class JdbcLockStore {
             + machine
             + " SET os_type = ?, os_version = ?, arch = COALESCE(?, arch), provision_failures = 0"
             + " WHERE name = ? AND generation = ? AND locked = TRUE";
-    db.autoCommit(
+    update(
         "record the OS of " + provisioned.name(),
-        c -> {
-          try (PreparedStatement update = Database.prepare(c, sql)) {
-            update.setString(1, provisioned.osType());
-            update.setString(2, provisioned.osVersion());
-            update.setString(3, provisioned.arch());
-            update.setString(4, provisioned.name());
-            update.setLong(5, provisioned.generation());
-            return update.executeUpdate();
-          }
-        });
+        sql,
+        provisioned.osType(),
+        provisioned.osVersion(),
+        provisioned.arch(),
+        provisioned.name(),
+        provisioned.generation());
   }
 
   /**
@@ -697,6 +667,28 @@ public final class JdbcLockStore {
             }
           }
           return select(c, "m.lease_token = ?", List.of(newToken));
+        });
+  }
+
+  /**
+   * Runs one UPDATE in auto-commit mode with string and long parameters in order.
+   *
+   * @return the update count
+   */
+  private int update(String what, String sql, Object... params) {
+    return db.autoCommit(
+        what,
+        c -> {
+          try (PreparedStatement update = Database.prepare(c, sql)) {
+            for (int i = 0; i < params.length; i++) {
+              if (params[i] instanceof Long number) {
+                update.setLong(i + 1, number);
+              } else {
+                update.setString(i + 1, (String) params[i]);
+              }
+            }
+            return update.executeUpdate();
+          }
         });
   }
 
