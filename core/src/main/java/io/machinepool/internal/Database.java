@@ -127,18 +127,7 @@ public final class Database {
    * @throws DatabaseException when the database fails or retries are exhausted
    */
   public <T> T inTransaction(String what, Work<T> work) {
-    return withRetry(what, work, true, Connection.TRANSACTION_NONE);
-  }
-
-  /**
-   * Like {@link #inTransaction} under READ COMMITTED where the database needs it set explicitly.
-   */
-  public <T> T inReadCommittedTransaction(String what, Work<T> work) {
-    int isolation =
-        dialect.needsReadCommitted()
-            ? Connection.TRANSACTION_READ_COMMITTED
-            : Connection.TRANSACTION_NONE;
-    return withRetry(what, work, true, isolation);
+    return withRetry(what, work, true);
   }
 
   /**
@@ -149,13 +138,13 @@ public final class Database {
    * @return its result
    */
   public <T> T autoCommit(String what, Work<T> work) {
-    return withRetry(what, work, false, Connection.TRANSACTION_NONE);
+    return withRetry(what, work, false);
   }
 
-  private <T> T withRetry(String what, Work<T> work, boolean transaction, int isolation) {
+  private <T> T withRetry(String what, Work<T> work, boolean transaction) {
     for (int attempt = 1; ; attempt++) {
       try {
-        return once(work, transaction, isolation);
+        return once(work, transaction);
       } catch (SQLException e) {
         if (attempt >= maxAttempts || !dialect.isRetryable(e)) {
           throw failure(what, e);
@@ -167,16 +156,10 @@ public final class Database {
     }
   }
 
-  private <T> T once(Work<T> work, boolean transaction, int isolation) throws SQLException {
+  private <T> T once(Work<T> work, boolean transaction) throws SQLException {
     try (Connection connection = dataSource.getConnection()) {
       boolean autoCommit = connection.getAutoCommit();
-      int previousIsolation = -1;
       try {
-        if (isolation != Connection.TRANSACTION_NONE
-            && connection.getTransactionIsolation() != isolation) {
-          previousIsolation = connection.getTransactionIsolation();
-          connection.setTransactionIsolation(isolation);
-        }
         if (autoCommit == transaction) {
           connection.setAutoCommit(!transaction);
         }
@@ -191,7 +174,7 @@ public final class Database {
         }
         throw e;
       } finally {
-        restore(connection, autoCommit, previousIsolation);
+        restore(connection, autoCommit);
       }
     }
   }
@@ -204,13 +187,10 @@ public final class Database {
     }
   }
 
-  private static void restore(Connection connection, boolean autoCommit, int isolation) {
+  private static void restore(Connection connection, boolean autoCommit) {
     try {
       if (connection.getAutoCommit() != autoCommit) {
         connection.setAutoCommit(autoCommit);
-      }
-      if (isolation >= 0) {
-        connection.setTransactionIsolation(isolation);
       }
     } catch (SQLException e) {
       log.debug("could not restore connection settings: {}", e.toString());

@@ -115,11 +115,6 @@ public enum Dialect {
     };
   }
 
-  /** Whether the connection needs READ COMMITTED set for a lock-many transaction. */
-  boolean needsReadCommitted() {
-    return this == MARIADB;
-  }
-
   /**
    * Reads an instant column by position, whatever type the driver maps it to. MariaDB's driver
    * gives TIMESTAMP as OffsetDateTime in the connection's time zone, as getTimestamp does, without

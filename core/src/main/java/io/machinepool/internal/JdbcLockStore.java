@@ -285,7 +285,7 @@ public final class JdbcLockStore {
     long deadline = System.nanoTime() + contentionBudget.toNanos();
     for (int attempt = 1; ; attempt++) {
       Acquired acquired =
-          db.inReadCommittedTransaction(
+          db.inTransaction(
               "lock " + request.count() + " " + filter.types,
               c -> {
                 List<String> names = new ArrayList<>(request.count());

@@ -22,6 +22,7 @@ public final class FloorLocks {
   private final DataSource dataSource;
   private final String lockOne;
   private final String unlockOne;
+  private final String readOne;
   private final String pick;
   private final String lockMany;
   private final String unlockMany;
@@ -32,9 +33,11 @@ public final class FloorLocks {
    * @param dataSource the pool
    * @param kind the database, for its SQL dialect
    * @param table the machine table
+   * @param hostKeyTable the host key table
    * @param many how many machines lock-many takes
    */
-  public FloorLocks(DataSource dataSource, BenchDatabase.Kind kind, String table, int many) {
+  public FloorLocks(
+      DataSource dataSource, BenchDatabase.Kind kind, String table, String hostKeyTable, int many) {
     this.dataSource = dataSource;
     String set =
         "UPDATE "
@@ -52,6 +55,14 @@ public final class FloorLocks {
     String in = "(" + "?, ".repeat(many - 1) + "?)";
     this.lockOne = set + " WHERE name = ? AND locked = FALSE";
     this.unlockOne = unset + " WHERE name = ? AND lease_token = ?";
+    this.readOne =
+        "SELECT m.name, m.machine_type, m.vpshost, m.up, m.locked, m.locked_by, m.locked_since,"
+            + " m.description, m.os_type, m.os_version, m.arch, m.mac_address, m.ssh_port,"
+            + " m.lease_token, m.lease_expires, m.generation, k.key_type, k.key_base64 FROM "
+            + table
+            + " m LEFT JOIN "
+            + hostKeyTable
+            + " k ON k.machine_name = m.name WHERE m.name = ?";
     this.pick =
         "SELECT name FROM "
             + table
@@ -70,6 +81,43 @@ public final class FloorLocks {
    * @throws IllegalStateException when the machine was not free or not unlocked
    */
   public void lockUnlock(String name, String token) throws SQLException {
+    lockOne(name, token);
+    unlockOne(name, token);
+  }
+
+  /**
+   * Locks one machine by name like {@link #lockUnlock}, then reads what it locked back, as a
+   * program must that wants the row it locked on a database without {@code UPDATE ... RETURNING}:
+   * one SELECT of the row joined with its host keys, every column read. Then unlocks it.
+   *
+   * @param name the machine
+   * @param token a token unique to this lock
+   * @throws SQLException on a database failure
+   * @throws IllegalStateException when the machine was not free or not unlocked
+   */
+  public void lockReadUnlock(String name, String token) throws SQLException {
+    lockOne(name, token);
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement select = c.prepareStatement(readOne)) {
+      select.setString(1, name);
+      try (ResultSet rs = select.executeQuery()) {
+        int columns = rs.getMetaData().getColumnCount();
+        int rows = 0;
+        while (rs.next()) {
+          rows++;
+          for (int column = 1; column <= columns; column++) {
+            rs.getObject(column);
+          }
+        }
+        if (rows == 0) {
+          throw new IllegalStateException(name + " was not found");
+        }
+      }
+    }
+    unlockOne(name, token);
+  }
+
+  private void lockOne(String name, String token) throws SQLException {
     try (Connection c = dataSource.getConnection();
         PreparedStatement update = c.prepareStatement(lockOne)) {
       int i = bindLock(update, token);
@@ -78,6 +126,9 @@ public final class FloorLocks {
         throw new IllegalStateException(name + " was not free");
       }
     }
+  }
+
+  private void unlockOne(String name, String token) throws SQLException {
     try (Connection c = dataSource.getConnection();
         PreparedStatement update = c.prepareStatement(unlockOne)) {
       update.setString(1, name);

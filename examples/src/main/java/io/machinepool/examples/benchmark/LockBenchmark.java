@@ -28,7 +28,7 @@ import javax.sql.DataSource;
  * H2 and on the PostgreSQL and MariaDB servers given by URL, and prints one table with the ratio of
  * the two for every database, operation and thread count.
  *
- * <p>Two operations, each with 1, 4 and 16 threads by default:
+ * <p>Three operations, each with 1, 4 and 16 threads by default:
  *
  * <ul>
  *   <li><b>lock+unlock</b>: machinepool locks one physical machine by name ({@code
@@ -36,6 +36,10 @@ import javax.sql.DataSource;
  *       {@code UPDATE ... WHERE name = ? AND locked = FALSE} and its reverse, in auto-commit. Each
  *       thread cycles over its own {@value #MACHINES_PER_THREAD} machines, so threads never
  *       collide.
+ *   <li><b>lock+read+unlock</b>: machinepool as in lock+unlock; the floor also reads the row it
+ *       locked back, joined with its host keys (one SELECT by name), between its two UPDATEs. That
+ *       is the least a program must do to know what it locked on a database without {@code UPDATE
+ *       ... RETURNING} (MariaDB), and shows what machinepool costs beyond that read.
  *   <li><b>lock-many(5)+unlock</b>: machinepool locks {@value #MANY} machines of a type ({@code
  *       machineType(type).count(5)}) and closes the lease; the floor runs, in one transaction,
  *       {@code SELECT name ... FOR UPDATE SKIP LOCKED LIMIT 5} and one conditional UPDATE of the
@@ -77,6 +81,7 @@ public final class LockBenchmark {
   /** The operations measured. */
   enum Operation {
     LOCK_ONE("lock+unlock"),
+    LOCK_ONE_READ("lock+read+unlock"),
     LOCK_MANY("lock-many(" + MANY + ")+unlock");
 
     final String label;
@@ -241,7 +246,12 @@ public final class LockBenchmark {
                 .build()) {
           pool.inventory().addAll(specs());
           FloorLocks floor =
-              new FloorLocks(floorPool, database.kind(), floorPrefix + "machine", MANY);
+              new FloorLocks(
+                  floorPool,
+                  database.kind(),
+                  floorPrefix + "machine",
+                  floorPrefix + "host_key",
+                  MANY);
           warmUp(floor, pool);
           out.println(HEADER);
           out.println(RULE);
@@ -318,6 +328,12 @@ public final class LockBenchmark {
               long i = n[0]++;
               floor.lockUnlock(names.get((int) (i % names.size())), "floor-" + thread + "-" + i);
             };
+        case LOCK_ONE_READ ->
+            () -> {
+              long i = n[0]++;
+              floor.lockReadUnlock(
+                  names.get((int) (i % names.size())), "floor-" + thread + "-" + i);
+            };
         case LOCK_MANY -> () -> floor.lockManyUnlock(type, MANY, "floor-" + thread + "-" + n[0]++);
       };
     };
@@ -326,7 +342,7 @@ public final class LockBenchmark {
   private static IntFunction<Measurement.Cycle> poolCycle(Operation operation, MachinePool pool) {
     return thread ->
         switch (operation) {
-          case LOCK_ONE -> {
+          case LOCK_ONE, LOCK_ONE_READ -> {
             List<LockRequest> requests =
                 oneNames(thread).stream()
                     .map(name -> LockRequest.builder().owner(OWNER).names(name).build())
