@@ -362,13 +362,65 @@ public final class MachinePool implements AutoCloseable {
   }
 
   /**
-   * The {@code targets:} of the locked machines that match a query.
+   * The {@code targets:} of the locked machines that match a query. When the pool has a host key
+   * scanner, the keys of the VMs among them that the caller holds are scanned again first, as
+   * {@code teuthology-lock --list-targets} does: the VMs the query names, or else those locked by
+   * the query's owner ({@link LockRequest#defaultOwner()} when it names none). A VM that does not
+   * answer keeps its stored keys, and a warning is logged.
    *
    * @param query the criteria
    * @return the targets
    */
   public Targets targets(MachineQuery query) {
+    List<Machine> locked = machines(query).stream().filter(Machine::locked).toList();
+    if (!provisioning.canScan()) {
+      return Targets.of(locked);
+    }
+    String caller = query.owner() != null ? query.owner() : LockRequest.defaultOwner();
+    List<Machine> held =
+        locked.stream()
+            .filter(Machine::isVirtual)
+            .filter(m -> query.names().contains(m.name()) || caller.equals(m.lockedBy()))
+            .toList();
+    if (held.isEmpty()) {
+      return Targets.of(locked);
+    }
+    try {
+      provisioning.refresh(held);
+    } catch (ProvisioningException e) {
+      log.warn("listing targets with the stored keys of some VMs: {}", e.getMessage());
+    }
     return Targets.of(machines(query).stream().filter(Machine::locked).toList());
+  }
+
+  /**
+   * Scans the host keys of machines now and stores them, in parallel: what {@code
+   * teuthology-updatekeys} does, e.g. after a physical machine was reinstalled. Each machine gets
+   * one scan of at most {@link Builder#sshTimeout(Duration) sshTimeout}.
+   *
+   * @param names the machines
+   * @return the machines with their keys now, sorted by name
+   * @throws InvalidRequestException when a name is invalid or the pool has no host key scanner
+   * @throws NoSuchMachineException when a machine is not in the inventory; nothing was scanned
+   * @throws ProvisioningException naming every machine that could not be scanned; the keys of the
+   *     others were stored
+   */
+  public List<Machine> refreshHostKeys(java.util.Collection<String> names) {
+    checkOpen();
+    List<String> wanted = Checks.machineNames(Checks.notNull(names, "machine names"));
+    provisioning.requireScanner();
+    List<Machine> found = rows.query(MachineQuery.builder().names(wanted).build());
+    List<String> missing =
+        wanted.stream().filter(n -> found.stream().noneMatch(m -> m.name().equals(n))).toList();
+    if (!missing.isEmpty()) {
+      throw new NoSuchMachineException(
+          "no machine named "
+              + String.join(", ", missing)
+              + " in the inventory; no host keys were scanned");
+    }
+    List<Machine> refreshed = provisioning.refresh(found);
+    log.info("refreshed the host keys of {}", String.join(", ", wanted));
+    return refreshed;
   }
 
   /**
@@ -708,7 +760,10 @@ public final class MachinePool implements AutoCloseable {
     }
 
     /**
-     * How long to wait for a machine's SSH server when scanning its keys (default 5 minutes).
+     * How long to wait for a VM's SSH server to present its host keys after the VM was created: it
+     * is asked again and again, with a growing jittered pause, until this has passed (default 5
+     * minutes). A physical machine without stored keys, and every machine of {@link
+     * MachinePool#refreshHostKeys}, gets one scan of at most this long.
      *
      * @param value positive
      * @return this builder

@@ -1,5 +1,6 @@
 package io.machinepool;
 
+import io.machinepool.internal.Database;
 import io.machinepool.internal.JdbcLockStore;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,7 +21,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The provisioning step between the database lock and the returned lease: VM slots are provisioned
  * in parallel (a bounded pool of threads, at most {@code perHostLimit} at once on one VM host),
- * then every machine whose host keys are needed is scanned and its keys stored.
+ * then every machine whose host keys are needed is scanned and its keys stored: a VM over and over
+ * until its SSH server answers (a jittered pause between attempts, at most {@code sshTimeout} in
+ * all), a physical machine without stored keys once.
  */
 final class Provisioning {
   private static final Logger log = LoggerFactory.getLogger(Provisioning.class);
@@ -36,6 +39,15 @@ final class Provisioning {
   private final Duration sshTimeout;
   private final Duration provisionTimeout;
   private final Map<String, Semaphore> hostSlots = new ConcurrentHashMap<>();
+
+  /** The first pause between two attempts to reach a machine's SSH server. */
+  static final Duration FIRST_PAUSE = Duration.ofMillis(250);
+
+  /** The longest pause between two attempts to reach a machine's SSH server. */
+  static final Duration LONGEST_PAUSE = Duration.ofSeconds(5);
+
+  /** How long past its own timeout a scan running on a worker is waited for. */
+  private static final Duration WORKER_GRACE = Duration.ofSeconds(5);
 
   Provisioning(
       Provisioner vmProvisioner,
@@ -209,17 +221,158 @@ final class Provisioning {
       return machine.isVirtual() ? machine.withHostKeys(List.of()) : machine;
     }
     try {
-      int port = machine.sshPort() == null ? 22 : machine.sshPort();
-      List<HostKey> keys = scanner.scan(machine.name(), port, sshTimeout);
-      hostKeys.replace(machine.name(), keys);
-      listeners.hostKeysScanned(machine, keys);
-      return machine.withHostKeys(keys);
+      List<HostKey> keys = required ? waitForKeys(machine) : scanOnce(machine);
+      return store(machine, keys);
     } catch (RuntimeException e) {
       if (required) {
         throw e;
       }
       log.warn("could not scan the host keys of {}: {}", machine.name(), e.getMessage());
       return machine;
+    }
+  }
+
+  private Machine store(Machine machine, List<HostKey> keys) {
+    hostKeys.replace(machine.name(), keys);
+    listeners.hostKeysScanned(machine, keys);
+    return machine.withHostKeys(keys);
+  }
+
+  /** One scan of a machine, under the SSH timeout. */
+  private List<HostKey> scanOnce(Machine machine) {
+    return checked(machine, scanner.scan(machine.name(), port(machine), sshTimeout));
+  }
+
+  /**
+   * Scans a machine that is still coming up (a VM after its create) until its SSH server presents
+   * keys: each attempt gets the time left, failed attempts are retried after a jittered pause that
+   * grows from {@link #FIRST_PAUSE} to {@link #LONGEST_PAUSE}, until {@code sshTimeout} has passed.
+   *
+   * @throws ProvisioningException with the last attempt's failure when the deadline passes
+   */
+  private List<HostKey> waitForKeys(Machine machine) {
+    long started = System.nanoTime();
+    long deadline = started + sshTimeout.toNanos();
+    int port = port(machine);
+    for (int attempt = 1; ; attempt++) {
+      Duration left = Duration.ofNanos(deadline - System.nanoTime());
+      RuntimeException failure;
+      try {
+        List<HostKey> keys = checked(machine, scanner.scan(machine.name(), port, left));
+        if (attempt > 1) {
+          log.debug(
+              "{} answered on SSH after {} attempts, {} ms",
+              machine.name(),
+              attempt,
+              Duration.ofNanos(System.nanoTime() - started).toMillis());
+        }
+        return keys;
+      } catch (InvalidRequestException e) {
+        throw e;
+      } catch (RuntimeException e) {
+        failure = e;
+      }
+      Duration pause = Database.Backoff.jittered(FIRST_PAUSE, attempt, LONGEST_PAUSE);
+      if (System.nanoTime() + pause.toNanos() >= deadline) {
+        throw new ProvisioningException(
+            machine.name(),
+            "SSH on port "
+                + port
+                + " did not present host keys within "
+                + sshTimeout.toSeconds()
+                + " s ("
+                + attempt
+                + (attempt == 1 ? " attempt" : " attempts")
+                + "); the last: "
+                + failure.getMessage(),
+            null,
+            null,
+            failure);
+      }
+      log.debug(
+          "{} not answering on SSH yet (attempt {}): {}; trying again in {} ms",
+          machine.name(),
+          attempt,
+          failure.getMessage(),
+          pause.toMillis());
+      Database.Backoff.sleep(pause);
+    }
+  }
+
+  private List<HostKey> checked(Machine machine, List<HostKey> keys) {
+    if (keys == null || keys.isEmpty()) {
+      throw new ProvisioningException(
+          machine.name(), scanner + " found no host keys", null, null, null);
+    }
+    return keys;
+  }
+
+  private static int port(Machine machine) {
+    return machine.sshPort() == null ? 22 : machine.sshPort();
+  }
+
+  /**
+   * Scans the given machines now, in parallel, and stores the keys of each one that answered (what
+   * teuthology's {@code updatekeys} does). A machine that does not answer keeps its stored keys.
+   *
+   * @param machines the machines
+   * @return the machines with their keys now, sorted by name
+   * @throws InvalidRequestException when the pool has no host key scanner
+   * @throws ProvisioningException naming every machine that could not be scanned, after the keys of
+   *     the others were stored
+   */
+  List<Machine> refresh(List<Machine> machines) {
+    requireScanner();
+    List<Future<Machine>> futures = new ArrayList<>();
+    for (Machine machine : machines) {
+      futures.add(executor.submit(() -> store(machine, scanOnce(machine))));
+    }
+    List<Machine> refreshed = new ArrayList<>();
+    List<ProvisioningException.Failure> failures = new ArrayList<>();
+    Throwable firstCause = null;
+    long deadline = System.nanoTime() + sshTimeout.toNanos() + WORKER_GRACE.toNanos();
+    for (int i = 0; i < futures.size(); i++) {
+      Machine machine = machines.get(i);
+      try {
+        refreshed.add(
+            futures.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+      } catch (ExecutionException e) {
+        firstCause = firstCause == null ? e.getCause() : firstCause;
+        failures.addAll(failuresOf(machine, e.getCause()));
+      } catch (TimeoutException e) {
+        futures.get(i).cancel(true);
+        failures.add(
+            new ProvisioningException.Failure(
+                machine.name(), "no answer within " + sshTimeout.toSeconds() + " s", null, null));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        futures.forEach(f -> f.cancel(true));
+        failures.add(new ProvisioningException.Failure(machine.name(), "interrupted", null, null));
+        break;
+      }
+    }
+    if (!failures.isEmpty()) {
+      throw new ProvisioningException(failures, firstCause);
+    }
+    refreshed.sort(java.util.Comparator.comparing(Machine::name));
+    return refreshed;
+  }
+
+  /** Whether this pool can scan host keys at all. */
+  boolean canScan() {
+    return scanner != null;
+  }
+
+  /**
+   * Fails unless this pool can scan host keys.
+   *
+   * @throws InvalidRequestException when it has no scanner
+   */
+  void requireScanner() {
+    if (scanner == null) {
+      throw new InvalidRequestException(
+          "this pool has no host key scanner: build it with .hostKeyScanner(...), e.g. a"
+              + " JschHostKeyScanner, to scan host keys");
     }
   }
 
