@@ -1,0 +1,96 @@
+package io.machinepool.examples.support;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.machinepool.InvalidRequestException;
+import java.nio.file.Path;
+import java.util.Locale;
+import javax.sql.DataSource;
+import org.h2.jdbcx.JdbcDataSource;
+
+/**
+ * A {@link DataSource} for the lock database named by a JDBC URL, as the command-line tool and the
+ * JUnit extension open it: embedded H2 directly, any other database through a small HikariCP pool.
+ * Close it when the pool built on it is closed.
+ */
+public final class LockDatabase implements AutoCloseable {
+  /** The lock database used when nothing names one: an H2 file under the user's home. */
+  public static final String DEFAULT_FILE = ".machinepool/locks";
+
+  private final String url;
+  private final DataSource dataSource;
+  private final HikariDataSource pooled;
+
+  private LockDatabase(String url, DataSource dataSource, HikariDataSource pooled) {
+    this.url = url;
+    this.dataSource = dataSource;
+    this.pooled = pooled;
+  }
+
+  /**
+   * The default lock database: {@value #DEFAULT_FILE} under the user's home, in embedded H2, shared
+   * by every process of the user on this host ({@code AUTO_SERVER=TRUE}).
+   *
+   * @return its JDBC URL
+   */
+  public static String defaultUrl() {
+    Path file = Path.of(System.getProperty("user.home"), DEFAULT_FILE);
+    return "jdbc:h2:file:" + file + ";AUTO_SERVER=TRUE;DB_CLOSE_ON_EXIT=FALSE";
+  }
+
+  /**
+   * Opens the database of a JDBC URL. Nothing is connected yet; the pool built on it connects.
+   *
+   * @param url a JDBC URL such as {@code jdbc:postgresql://lockdb/lab?user=teuthology}
+   * @param maxConnections the most connections held open at once, for servers
+   * @return the database
+   * @throws InvalidRequestException when the URL is not a JDBC URL
+   */
+  public static LockDatabase open(String url, int maxConnections) {
+    if (url == null || !url.startsWith("jdbc:") || url.length() < 8) {
+      throw new InvalidRequestException(
+          "'"
+              + url
+              + "' is not a JDBC URL; expected e.g. jdbc:h2:file:/var/lib/lab/locks or"
+              + " jdbc:postgresql://lockdb.example.com/lab?user=teuthology");
+    }
+    if (url.toLowerCase(Locale.ROOT).startsWith("jdbc:h2:")) {
+      JdbcDataSource h2 = new JdbcDataSource();
+      h2.setURL(url);
+      return new LockDatabase(url, h2, null);
+    }
+    HikariConfig config = new HikariConfig();
+    config.setJdbcUrl(url);
+    config.setMaximumPoolSize(maxConnections);
+    config.setMinimumIdle(0);
+    config.setPoolName("machinepool-lock-database");
+    config.setInitializationFailTimeout(-1); // the pool's build() reports a refused connection
+    HikariDataSource hikari = new HikariDataSource(config);
+    return new LockDatabase(url, hikari, hikari);
+  }
+
+  /** The JDBC URL. */
+  public String url() {
+    return url;
+  }
+
+  /** The data source to build a pool on. */
+  public DataSource dataSource() {
+    return dataSource;
+  }
+
+  /** Closes the connection pool, if there is one. */
+  @Override
+  public void close() {
+    if (pooled != null) {
+      pooled.close();
+    }
+  }
+
+  /** The URL without its query string, which may carry a password. */
+  @Override
+  public String toString() {
+    int query = url.indexOf('?');
+    return "LockDatabase[" + (query < 0 ? url : url.substring(0, query) + "?...") + "]";
+  }
+}

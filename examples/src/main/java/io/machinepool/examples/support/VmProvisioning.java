@@ -1,0 +1,65 @@
+package io.machinepool.examples.support;
+
+import io.machinepool.MachinePool;
+import io.machinepool.MachinePoolException;
+import io.machinepool.Provisioner;
+import io.machinepool.config.TeuthologyConfig;
+import io.machinepool.downburst.DownburstProvisioner;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * How the tools provision VM slots: downburst as the teuthology config file describes it, or, where
+ * downburst cannot be set up (not installed, say), no VM provisioner and the reason why. A lab of
+ * physical machines then works without downburst; the pool refuses VM slots, and the tools add the
+ * reason to that refusal.
+ *
+ * @param provisioner downburst, or {@code null} when it is unavailable
+ * @param unavailable why downburst is unavailable, or {@code null}
+ */
+public record VmProvisioning(Provisioner provisioner, String unavailable) {
+  private static final Logger LOG = LoggerFactory.getLogger(VmProvisioning.class);
+
+  /**
+   * Sets up downburst from the config file.
+   *
+   * @param config the teuthology config
+   * @param extraCreateArguments extra {@code downburst create} flags, e.g. {@code --nokey}
+   * @return downburst, or the reason it is unavailable
+   */
+  public static VmProvisioning fromConfig(
+      TeuthologyConfig config, List<String> extraCreateArguments) {
+    try {
+      return new VmProvisioning(
+          DownburstProvisioner.builder()
+              .config(config)
+              .extraCreateArguments(extraCreateArguments)
+              .build(),
+          null);
+    } catch (MachinePoolException e) {
+      LOG.debug("VM slots cannot be provisioned: {}", e.getMessage());
+      return new VmProvisioning(null, e.getMessage());
+    }
+  }
+
+  /**
+   * Configures a pool builder with the provisioner, if there is one.
+   *
+   * @param builder the builder
+   * @return the builder
+   */
+  public MachinePool.Builder applyTo(MachinePool.Builder builder) {
+    return provisioner == null ? builder : builder.provisioner(provisioner);
+  }
+
+  /**
+   * Why VM slots cannot be provisioned.
+   *
+   * @return the reason, or empty when downburst is set up
+   */
+  public Optional<String> unavailableReason() {
+    return Optional.ofNullable(unavailable);
+  }
+}
