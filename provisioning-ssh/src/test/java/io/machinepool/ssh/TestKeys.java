@@ -33,6 +33,19 @@ final class TestKeys {
     return generate("EC", new ECGenParameterSpec("secp256r1"), 0);
   }
 
+  static KeyPair ecdsa384() {
+    return generate("EC", new ECGenParameterSpec("secp384r1"), 0);
+  }
+
+  static KeyPair ecdsa521() {
+    return generate("EC", new ECGenParameterSpec("secp521r1"), 0);
+  }
+
+  /** A DSA key pair: a host key type that SSH servers may still offer and scans do not collect. */
+  static KeyPair dsa() {
+    return generate("DSA", null, 1024);
+  }
+
   /** The public key as a machinepool {@link HostKey}. */
   static HostKey hostKey(KeyPair pair) {
     return hostKey(pair.getPublic());
@@ -55,9 +68,10 @@ final class TestKeys {
         string(out, rsa.getPublicExponent().toByteArray());
         string(out, rsa.getModulus().toByteArray());
       } else if (key instanceof ECPublicKey ec) {
-        int size = (ec.getParams().getCurve().getField().getFieldSize() + 7) / 8;
-        string(out, "ecdsa-sha2-nistp256".getBytes(StandardCharsets.US_ASCII));
-        string(out, "nistp256".getBytes(StandardCharsets.US_ASCII));
+        int bits = ec.getParams().getCurve().getField().getFieldSize();
+        int size = (bits + 7) / 8;
+        string(out, ("ecdsa-sha2-nistp" + bits).getBytes(StandardCharsets.US_ASCII));
+        string(out, ("nistp" + bits).getBytes(StandardCharsets.US_ASCII));
         byte[] point = new byte[1 + 2 * size];
         point[0] = 4;
         fixed(ec.getW().getAffineX(), point, 1, size);
