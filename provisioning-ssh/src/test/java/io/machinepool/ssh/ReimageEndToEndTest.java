@@ -33,9 +33,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The whole host key lifecycle through {@link MachinePool}: a VM slot whose "re-image" starts a real
- * SSH server (Apache MINA SSHD) with a fresh key pair, scanned by {@link JschHostKeyScanner}. The
- * lease carries the key the VM presents; strict sessions through {@link PoolHostKeyRepository}
+ * The whole host key lifecycle through {@link MachinePool}: a VM slot whose "re-image" starts a
+ * real SSH server (Apache MINA SSHD) with a fresh key pair, scanned by {@link JschHostKeyScanner}.
+ * The lease carries the key the VM presents; strict sessions through {@link PoolHostKeyRepository}
  * accept it; after unlock and a new lock the VM has another key and the old one is rejected.
  */
 @Timeout(60)
@@ -60,8 +60,7 @@ class ReimageEndToEndTest {
             .dataSource(ds)
             .releaseOnShutdown(false)
             .provisioner(vms)
-            .hostKeyScanner(
-                JschHostKeyScanner.builder().hostAddress(name -> "127.0.0.1").build())
+            .hostKeyScanner(JschHostKeyScanner.builder().hostAddress(name -> "127.0.0.1").build())
             .sshTimeout(Duration.ofSeconds(20))
             .build();
     pool.inventory()

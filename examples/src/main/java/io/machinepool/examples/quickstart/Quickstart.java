@@ -127,8 +127,7 @@ public final class Quickstart {
         // 3. Lock VMs by type with an OS: downburst re-images them in parallel, then the pool waits
         //    for SSH and stores each VM's new host keys. The lease expires unless renewed; the
         //    pool's heartbeat renews it while it is open.
-        out.println(
-            "3. " + ALICE + " locks " + VMS + " vps with " + OS + " " + OS_VERSION + ":");
+        out.println("3. " + ALICE + " locks " + VMS + " vps with " + OS + " " + OS_VERSION + ":");
         long started = System.nanoTime();
         Lease lease =
             pool.lock(
@@ -260,8 +259,13 @@ public final class Quickstart {
     String os = machine.osType() == null ? "" : machine.osType() + " " + machine.osVersion();
     String keys = machine.hostKeys().stream().map(HostKey::type).collect(Collectors.joining(", "));
     return String.format(
-        "     %-29s %-7s %-18s %-5s %s%s",
-        machine.name(), machine.machineType(), kind, state, os, keys.isEmpty() ? "" : "; " + keys)
+            "     %-29s %-7s %-18s %-5s %s%s",
+            machine.name(),
+            machine.machineType(),
+            kind,
+            state,
+            os,
+            keys.isEmpty() ? "" : "; " + keys)
         .stripTrailing();
   }
 }

@@ -90,8 +90,7 @@ public final class ScanTiming {
           hostCount,
           Runtime.getRuntime().availableProcessors(),
           System.getProperty("java.version"),
-          java.lang.management.ManagementFactory.getOperatingSystemMXBean()
-              .getSystemLoadAverage());
+          java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
       pool.refreshHostKeys(names); // warm-up: class loading, JIT, the pool's threads
       out.println("| hosts | keys per host | median  | min     | max     |");
       out.println("|------:|--------------:|--------:|--------:|--------:|");
