@@ -35,15 +35,15 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * {@link JschHostKeyScanner} against real Apache MINA SSHD servers on loopback. (MINA serves
- * ed25519 host keys only with an EdDSA provider on the class path, which this module does not have;
- * the ed25519 scans run against OpenSSH in {@link OpenSshHostKeyScanTest}.)
+ * {@link JschHostKeyScanner} against real Apache MINA SSHD servers on loopback (with the {@code
+ * net.i2p} EdDSA provider on the test class path, so that MINA serves ed25519 host keys too).
  */
 @Timeout(60)
 class JschHostKeyScannerTest {
   private static final String LOOPBACK = "127.0.0.1";
   private static final Duration TIMEOUT = Duration.ofSeconds(20);
 
+  private static final KeyPair ED25519 = TestKeys.minaEd25519();
   private static final KeyPair ECDSA_256 = TestKeys.ecdsa256();
   private static final KeyPair ECDSA_384 = TestKeys.ecdsa384();
   private static final KeyPair ECDSA_521 = TestKeys.ecdsa521();
@@ -65,17 +65,21 @@ class JschHostKeyScannerTest {
 
   @Test
   void collectsEveryKeyTypeTheServerOffersInTheScannersOrder() {
-    SshServer server = start(0, RSA, ECDSA_521, ECDSA_256);
+    SshServer server = start(0, RSA, ECDSA_521, ED25519, ECDSA_256);
 
     List<HostKey> keys = scanner.scan(LOOPBACK, server.getPort(), TIMEOUT);
 
     assertThat(keys)
         .containsExactly(
-            TestKeys.hostKey(ECDSA_256), TestKeys.hostKey(ECDSA_521), TestKeys.hostKey(RSA));
+            TestKeys.hostKey(ED25519),
+            TestKeys.hostKey(ECDSA_256),
+            TestKeys.hostKey(ECDSA_521),
+            TestKeys.hostKey(RSA));
   }
 
   static Stream<Arguments> singleKeys() {
     return Stream.of(
+        Arguments.of("ssh-ed25519", ED25519),
         Arguments.of("ecdsa-sha2-nistp256", ECDSA_256),
         Arguments.of("ecdsa-sha2-nistp384", ECDSA_384),
         Arguments.of("ecdsa-sha2-nistp521", ECDSA_521),

@@ -25,6 +25,18 @@ final class TestKeys {
     return generate("Ed25519", null, 0);
   }
 
+  /**
+   * An ed25519 pair that Apache MINA SSHD can serve as a host key: made by its EdDSA provider (the
+   * JDK's own Ed25519 keys it cannot sign with).
+   */
+  static KeyPair minaEd25519() {
+    try {
+      return org.apache.sshd.common.config.keys.KeyUtils.generateKeyPair("ssh-ed25519", 256);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   static KeyPair rsa() {
     return generate("RSA", null, 2048);
   }
