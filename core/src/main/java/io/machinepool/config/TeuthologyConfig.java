@@ -42,6 +42,8 @@ import org.yaml.snakeyaml.error.YAMLException;
  * machine_pool:
  *   database_url: jdbc:postgresql://lockdb.example.com/lab
  *   lease_duration: 10m                       # seconds, or with s/m/h, or ISO-8601 (PT10M)
+ *   downburst_create_args: [--nokey]          # extra options of every downburst create
+ *   libvirt_config: ~/lab/libvirt.conf        # where to check the VM hosts' URI aliases
  * </pre>
  */
 public final class TeuthologyConfig {
@@ -59,6 +61,8 @@ public final class TeuthologyConfig {
   private final String sshKey;
   private final String databaseUrl;
   private final Duration leaseDuration;
+  private final List<String> downburstCreateArguments;
+  private final String libvirtConfig;
 
   private TeuthologyConfig(Path source, Map<?, ?> root) {
     this.source = source;
@@ -78,6 +82,8 @@ public final class TeuthologyConfig {
     Map<?, ?> own = keys.map(root, "machine_pool");
     this.databaseUrl = keys.string(own, "machine_pool.database_url");
     this.leaseDuration = keys.duration(own, "machine_pool.lease_duration");
+    this.downburstCreateArguments = keys.strings(own, "machine_pool.downburst_create_args");
+    this.libvirtConfig = keys.string(own, "machine_pool.libvirt_config");
   }
 
   /**
@@ -280,6 +286,26 @@ public final class TeuthologyConfig {
   }
 
   /**
+   * {@code machine_pool.downburst_create_args}: options added to every {@code downburst create},
+   * such as {@code --nokey} for a lab without internet access.
+   *
+   * @return the options, possibly empty
+   */
+  public List<String> downburstCreateArguments() {
+    return downburstCreateArguments;
+  }
+
+  /**
+   * {@code machine_pool.libvirt_config}: the {@code libvirt.conf} whose URI aliases are checked
+   * before VM slots are locked, instead of the one libvirt reads for the current user.
+   *
+   * @return the path as written, or empty
+   */
+  public Optional<String> libvirtConfig() {
+    return Optional.ofNullable(libvirtConfig);
+  }
+
+  /**
    * Completes a short machine name with the lab domain, as teuthology does: {@code smithi001}
    * becomes {@code smithi001.front.sepia.ceph.com}; a name with a dot, or any name when no domain
    * is configured, stays as it is. A {@code user@} prefix is dropped.
@@ -322,6 +348,20 @@ public final class TeuthologyConfig {
         return value.toString();
       }
       throw wrong(key, "a string");
+    }
+
+    List<String> strings(Map<?, ?> map, String key) {
+      Object value = map.get(leaf(key));
+      if (value == null) {
+        return List.of();
+      }
+      if (value instanceof String single) {
+        return List.of(single);
+      }
+      if (value instanceof List<?> list && list.stream().allMatch(String.class::isInstance)) {
+        return list.stream().map(String.class::cast).toList();
+      }
+      throw wrong(key, "a string or a list of strings");
     }
 
     Integer integer(Map<?, ?> map, String key) {

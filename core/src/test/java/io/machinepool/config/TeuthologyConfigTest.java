@@ -127,6 +127,27 @@ class TeuthologyConfigTest {
   }
 
   @Test
+  void downburstCreateArgumentsAndTheLibvirtConfigAreRead() {
+    TeuthologyConfig config =
+        TeuthologyConfig.parse(
+            "machine_pool:\n  downburst_create_args: [--nokey, -v]\n"
+                + "  libvirt_config: ~/lab/libvirt.conf\n",
+            null);
+    assertThat(config.downburstCreateArguments()).containsExactly("--nokey", "-v");
+    assertThat(config.libvirtConfig()).contains("~/lab/libvirt.conf");
+    assertThat(
+            TeuthologyConfig.parse("machine_pool: {downburst_create_args: --nokey}", null)
+                .downburstCreateArguments())
+        .containsExactly("--nokey");
+    assertThat(TeuthologyConfig.empty().downburstCreateArguments()).isEmpty();
+    assertThat(TeuthologyConfig.empty().libvirtConfig()).isEmpty();
+    assertThatThrownBy(
+            () -> TeuthologyConfig.parse("machine_pool: {downburst_create_args: [1, 2]}", null))
+        .isInstanceOf(ConfigurationException.class)
+        .hasMessageContaining("machine_pool.downburst_create_args must be a string or a list");
+  }
+
+  @Test
   void malformedYamlNamesTheFileAndTheLine() throws IOException {
     Path file = write("bad.yaml", "lab_domain: a\ndownburst:\n  path: [unclosed\n  other: x\n");
     assertThatThrownBy(() -> TeuthologyConfig.load(file))

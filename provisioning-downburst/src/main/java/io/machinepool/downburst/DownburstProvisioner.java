@@ -114,7 +114,11 @@ public final class DownburstProvisioner implements Provisioner {
   private final Duration listJsonRetryAfter;
 
   private DownburstProvisioner(
-      Builder b, DownburstExecutable executable, Map<String, String> environment) {
+      Builder b,
+      DownburstExecutable executable,
+      Map<String, String> environment,
+      List<String> extraCreateArguments,
+      Path libvirtConfig) {
     this.executable = executable;
     this.config = b.config;
     this.createTimeout = b.createTimeout;
@@ -122,13 +126,13 @@ public final class DownburstProvisioner implements Provisioner {
     this.listTimeout = b.listTimeout;
     this.createAttempts = b.createAttempts;
     this.retryPause = b.retryPause;
-    this.extraCreateArguments = List.copyOf(b.extraCreateArguments);
+    this.extraCreateArguments = List.copyOf(extraCreateArguments);
     this.childEnvironment = childEnvironment(environment, b.config);
     this.aliases =
         !b.checkLibvirtAliases
             ? null
-            : b.libvirtConfig != null
-                ? LibvirtAliases.of(b.libvirtConfig)
+            : libvirtConfig != null
+                ? LibvirtAliases.of(libvirtConfig)
                 : LibvirtAliases.forCurrentUser();
     this.temporaryDirectory = b.temporaryDirectory;
     this.listJsonRetryAfter = b.listJsonRetryAfter;
@@ -663,7 +667,8 @@ public final class DownburstProvisioner implements Provisioner {
     private Duration listTimeout = Duration.ofMinutes(1);
     private int createAttempts = 3;
     private Duration retryPause = Duration.ofSeconds(60);
-    private List<String> extraCreateArguments = List.of();
+    private List<String> extraCreateArguments;
+    private boolean extraCreateArgumentsSet;
     private boolean checkLibvirtAliases = true;
     private Path libvirtConfig;
     private Map<String, String> environment;
@@ -750,11 +755,13 @@ public final class DownburstProvisioner implements Provisioner {
      * --nokey}, which a lab without internet access needs (without it downburst fetches a public
      * key first).
      *
-     * @param value options, each starting with {@code -}; default none
+     * @param value options, each starting with {@code -}; default: the config file's {@code
+     *     machine_pool.downburst_create_args}, else none
      * @return this builder
      */
     public Builder extraCreateArguments(List<String> value) {
       this.extraCreateArguments = value;
+      this.extraCreateArgumentsSet = true;
       return this;
     }
 
@@ -772,7 +779,8 @@ public final class DownburstProvisioner implements Provisioner {
 
     /**
      * Sets the {@code libvirt.conf} whose aliases are checked, instead of the one libvirt reads for
-     * the current user ({@link LibvirtAliases#forCurrentUser()}).
+     * the current user ({@link LibvirtAliases#forCurrentUser()}). Without it, the config file's
+     * {@code machine_pool.libvirt_config} is used when set.
      *
      * @param value the file
      * @return this builder
@@ -835,11 +843,13 @@ public final class DownburstProvisioner implements Provisioner {
         throw new InvalidRequestException(
             "retryPause must be zero or more, was " + retryPause + "; e.g. Duration.ofSeconds(60)");
       }
-      if (extraCreateArguments == null) {
+      if (extraCreateArgumentsSet && extraCreateArguments == null) {
         throw new InvalidRequestException(
             "extraCreateArguments must not be null; pass List.of() for none");
       }
-      for (String argument : extraCreateArguments) {
+      List<String> extra =
+          extraCreateArgumentsSet ? extraCreateArguments : config.downburstCreateArguments();
+      for (String argument : extra) {
         if (argument == null
             || !argument.startsWith("-")
             || argument.isBlank()
@@ -859,13 +869,21 @@ public final class DownburstProvisioner implements Provisioner {
       DownburstExecutable executable =
           new DownburstExecutable.Lookup(configured, env.get("PATH"), searchHomes)
               .locate(DownburstExecutable.NO_MACHINE);
-      DownburstProvisioner provisioner = new DownburstProvisioner(this, executable, env);
+      Path aliasFile =
+          libvirtConfig != null
+              ? libvirtConfig
+              : config
+                  .libvirtConfig()
+                  .map(p -> expandHome(p, searchHomes.isEmpty() ? null : searchHomes.get(0)))
+                  .orElse(null);
+      DownburstProvisioner provisioner =
+          new DownburstProvisioner(this, executable, env, extra, aliasFile);
       LOG.debug(
           "{}: create timeout {}, {} attempts, extra create arguments {}, environment {}",
           provisioner,
           CommandLine.seconds(createTimeout),
           createAttempts,
-          extraCreateArguments,
+          extra,
           provisioner.childEnvironment.keySet());
       return provisioner;
     }

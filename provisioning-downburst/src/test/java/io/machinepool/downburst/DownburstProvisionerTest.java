@@ -129,6 +129,23 @@ class DownburstProvisionerTest {
   // --- the command line and environment ---
 
   @Test
+  void createArgumentsComeFromTheConfigFileUnlessTheBuilderSetsThem() {
+    builder("machine_pool:\n  downburst_create_args: [--nokey]\n")
+        .build()
+        .provision(vm(), request());
+    builder("machine_pool:\n  downburst_create_args: [--nokey]\n")
+        .extraCreateArguments(List.of())
+        .build()
+        .provision(vm(), request());
+
+    List<FakeDownburst.Call> creates = fake.calls("create");
+    assertThat(creates).hasSize(2);
+    assertThat(creates.get(0).argv().subList(0, 6))
+        .containsExactly("-v", "-c", "mira001", "create", "--wait", "--nokey");
+    assertThat(creates.get(1).argv().get(5)).startsWith("--meta-data=");
+  }
+
+  @Test
   void createRunsExactlyTheDocumentedArgumentList() {
     DownburstProvisioner provisioner = builder("").extraCreateArguments(List.of("--nokey")).build();
 

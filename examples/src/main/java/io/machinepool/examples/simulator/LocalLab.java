@@ -104,7 +104,11 @@ public final class LocalLab implements AutoCloseable {
     return dir.libvirtConfig();
   }
 
-  /** A teuthology config file: the lab domain, {@code downburst} and {@code ssh_key}. */
+  /**
+   * A teuthology config file for tools such as the command-line tool: the lab domain, {@code
+   * downburst}, {@code ssh_key}, and in {@code machine_pool} the {@code --nokey} create argument
+   * and this lab's {@code libvirt.conf}.
+   */
   public Path teuthologyConfigFile() {
     return dir.teuthologyConfig();
   }
@@ -163,17 +167,15 @@ public final class LocalLab implements AutoCloseable {
   }
 
   /**
-   * A downburst provisioner for this lab: its {@code downburst}, its {@code libvirt.conf}, {@code
-   * --nokey} (the simulator, like the real tool without network access, needs it), and short
-   * timeouts and pauses.
+   * A downburst provisioner for this lab: its {@link #teuthologyConfig()} (the simulated {@code
+   * downburst}, its {@code libvirt.conf}, and {@code --nokey}, which the simulator needs as the
+   * real tool does without network access), with short timeouts and pauses.
    *
    * @return the provisioner
    */
   public DownburstProvisioner provisioner() {
     return DownburstProvisioner.builder()
         .config(config)
-        .libvirtConfig(libvirtConfig())
-        .extraCreateArguments(List.of("--nokey"))
         .createTimeout(Duration.ofMinutes(2))
         .destroyTimeout(Duration.ofMinutes(1))
         .retryPause(Duration.ofMillis(500))
@@ -333,6 +335,8 @@ public final class LocalLab implements AutoCloseable {
                 + dir.launcher()
                 + "'\nssh_key: '"
                 + dir.clientKey()
+                + "'\nmachine_pool:\n  downburst_create_args: [--nokey]\n  libvirt_config: '"
+                + dir.libvirtConfig()
                 + "'\n");
         return new LocalLab(this, dir, lab);
       } catch (IOException e) {
