@@ -5,7 +5,6 @@ import io.machinepool.MachinePoolException;
 import io.machinepool.Provisioner;
 import io.machinepool.config.TeuthologyConfig;
 import io.machinepool.downburst.DownburstProvisioner;
-import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,21 +22,15 @@ public record VmProvisioning(Provisioner provisioner, String unavailable) {
   private static final Logger LOG = LoggerFactory.getLogger(VmProvisioning.class);
 
   /**
-   * Sets up downburst from the config file.
+   * Sets up downburst from the config file: its path, discover URL, sizes per machine type, and the
+   * {@code machine_pool} settings {@code downburst_create_args} and {@code libvirt_config}.
    *
    * @param config the teuthology config
-   * @param extraCreateArguments extra {@code downburst create} flags, e.g. {@code --nokey}
    * @return downburst, or the reason it is unavailable
    */
-  public static VmProvisioning fromConfig(
-      TeuthologyConfig config, List<String> extraCreateArguments) {
+  public static VmProvisioning fromConfig(TeuthologyConfig config) {
     try {
-      return new VmProvisioning(
-          DownburstProvisioner.builder()
-              .config(config)
-              .extraCreateArguments(extraCreateArguments)
-              .build(),
-          null);
+      return new VmProvisioning(DownburstProvisioner.builder().config(config).build(), null);
     } catch (MachinePoolException e) {
       LOG.debug("VM slots cannot be provisioned: {}", e.getMessage());
       return new VmProvisioning(null, e.getMessage());
