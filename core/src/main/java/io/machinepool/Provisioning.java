@@ -101,18 +101,40 @@ final class Provisioning {
    * @throws ProvisioningException naming every machine that failed
    */
   List<Machine> prepare(List<Machine> machines, LockRequest request) {
+    return inParallel(
+        machines,
+        machine -> prepareOne(machine, request),
+        provisionTimeout,
+        "not ready after " + provisionTimeout.toSeconds() + " s");
+  }
+
+  /** Work on one machine that may wait. */
+  @FunctionalInterface
+  private interface MachineWork {
+    Machine apply(Machine machine) throws InterruptedException;
+  }
+
+  /**
+   * Runs work on every machine at once on the executor and waits for all of it, at most {@code
+   * timeout} in all; work still running then is cancelled.
+   *
+   * @return the results, in the order of the machines
+   * @throws ProvisioningException naming every machine whose work failed or did not finish
+   */
+  private List<Machine> inParallel(
+      List<Machine> machines, MachineWork work, Duration timeout, String timedOut) {
     List<Future<Machine>> futures = new ArrayList<>();
     for (Machine machine : machines) {
-      futures.add(executor.submit(() -> prepareOne(machine, request)));
+      futures.add(executor.submit(() -> work.apply(machine)));
     }
-    List<Machine> ready = new ArrayList<>();
+    List<Machine> done = new ArrayList<>();
     List<ProvisioningException.Failure> failures = new ArrayList<>();
     Throwable firstCause = null;
-    long deadline = System.nanoTime() + provisionTimeout.toNanos();
+    long deadline = System.nanoTime() + timeout.toNanos();
     for (int i = 0; i < futures.size(); i++) {
       Machine machine = machines.get(i);
       try {
-        ready.add(
+        done.add(
             futures.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
       } catch (ExecutionException e) {
         Throwable cause = e.getCause();
@@ -120,12 +142,7 @@ final class Provisioning {
         failures.addAll(failuresOf(machine, cause));
       } catch (TimeoutException e) {
         futures.get(i).cancel(true);
-        failures.add(
-            new ProvisioningException.Failure(
-                machine.name(),
-                "not ready after " + provisionTimeout.toSeconds() + " s",
-                null,
-                null));
+        failures.add(new ProvisioningException.Failure(machine.name(), timedOut, null, null));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         futures.forEach(f -> f.cancel(true));
@@ -136,7 +153,7 @@ final class Provisioning {
     if (!failures.isEmpty()) {
       throw new ProvisioningException(failures, firstCause);
     }
-    return ready;
+    return done;
   }
 
   private static List<ProvisioningException.Failure> failuresOf(Machine machine, Throwable cause) {
@@ -323,37 +340,13 @@ final class Provisioning {
    */
   List<Machine> refresh(List<Machine> machines) {
     requireScanner();
-    List<Future<Machine>> futures = new ArrayList<>();
-    for (Machine machine : machines) {
-      futures.add(executor.submit(() -> store(machine, scanOnce(machine))));
-    }
-    List<Machine> refreshed = new ArrayList<>();
-    List<ProvisioningException.Failure> failures = new ArrayList<>();
-    Throwable firstCause = null;
-    long deadline = System.nanoTime() + sshTimeout.toNanos() + WORKER_GRACE.toNanos();
-    for (int i = 0; i < futures.size(); i++) {
-      Machine machine = machines.get(i);
-      try {
-        refreshed.add(
-            futures.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
-      } catch (ExecutionException e) {
-        firstCause = firstCause == null ? e.getCause() : firstCause;
-        failures.addAll(failuresOf(machine, e.getCause()));
-      } catch (TimeoutException e) {
-        futures.get(i).cancel(true);
-        failures.add(
-            new ProvisioningException.Failure(
-                machine.name(), "no answer within " + sshTimeout.toSeconds() + " s", null, null));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        futures.forEach(f -> f.cancel(true));
-        failures.add(new ProvisioningException.Failure(machine.name(), "interrupted", null, null));
-        break;
-      }
-    }
-    if (!failures.isEmpty()) {
-      throw new ProvisioningException(failures, firstCause);
-    }
+    List<Machine> refreshed =
+        new ArrayList<>(
+            inParallel(
+                machines,
+                machine -> store(machine, scanOnce(machine)),
+                sshTimeout.plus(WORKER_GRACE),
+                "no answer within " + sshTimeout.toSeconds() + " s"));
     refreshed.sort(java.util.Comparator.comparing(Machine::name));
     return refreshed;
   }

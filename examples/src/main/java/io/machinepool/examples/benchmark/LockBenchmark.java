@@ -4,9 +4,8 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.machinepool.LockRequest;
 import io.machinepool.MachinePool;
 import io.machinepool.MachineSpec;
-import java.io.IOException;
+import io.machinepool.examples.support.Directories;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,12 +14,10 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.IntFunction;
-import java.util.stream.Stream;
 import javax.sql.DataSource;
 
 /**
@@ -205,7 +202,7 @@ public final class LockBenchmark {
           .run();
     }
     Path dir = Files.createTempDirectory("machinepool-bench");
-    Thread hook = new Thread(() -> deleteTree(dir), "bench-h2-cleanup");
+    Thread hook = new Thread(() -> Directories.deleteTree(dir), "bench-h2-cleanup");
     Runtime.getRuntime().addShutdownHook(hook);
     try {
       String url = "jdbc:h2:file:" + dir.resolve("bench").toAbsolutePath();
@@ -213,7 +210,7 @@ public final class LockBenchmark {
           .run();
     } finally {
       removeHook(hook);
-      deleteTree(dir);
+      Directories.deleteTree(dir);
     }
   }
 
@@ -510,18 +507,5 @@ public final class LockBenchmark {
   /** The system load average of the last minute, or -1 where the platform does not tell. */
   private static double loadAverage() {
     return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
-  }
-
-  private static void deleteTree(Path dir) {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(dir)) {
-      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 }

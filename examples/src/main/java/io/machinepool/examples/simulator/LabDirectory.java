@@ -1,5 +1,6 @@
 package io.machinepool.examples.simulator;
 
+import io.machinepool.examples.support.Directories;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.UncheckedIOException;
@@ -195,16 +196,7 @@ final class LabDirectory {
 
   /** Deletes a directory and everything in it; a missing directory is fine. */
   static void deleteTree(Path dir) {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(dir)) {
-      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot delete " + dir, e);
-    }
+    Directories.deleteTree(dir);
   }
 
   /** A host's name up to its first dot. */

@@ -7,6 +7,7 @@ import io.machinepool.MachineQuery;
 import io.machinepool.MachineSpec;
 import io.machinepool.config.TeuthologyConfig;
 import io.machinepool.downburst.DownburstProvisioner;
+import io.machinepool.examples.support.Directories;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -16,11 +17,9 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
-import java.util.stream.Stream;
 import org.h2.jdbcx.JdbcDataSource;
 
 /**
@@ -147,7 +146,7 @@ public final class VmLockTiming {
         }
       }
     } finally {
-      deleteTree(work);
+      Directories.deleteTree(work);
     }
   }
 
@@ -234,13 +233,5 @@ public final class VmLockTiming {
       throw new UncheckedIOException(e);
     }
     return executable;
-  }
-
-  private static void deleteTree(Path root) throws IOException {
-    try (Stream<Path> paths = Files.walk(root)) {
-      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    }
   }
 }
