@@ -9,6 +9,7 @@ import io.machinepool.MachinePool;
 import io.machinepool.MachineQuery;
 import io.machinepool.MachineSpec;
 import io.machinepool.NotEnoughMachinesException;
+import io.machinepool.examples.support.SummaryTable;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.stream.Collectors;
