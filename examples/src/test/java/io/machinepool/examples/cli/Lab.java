@@ -43,6 +43,14 @@ final class Lab implements AutoCloseable {
       "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJzB5HD6gfzJ1JN5XnbAz2mlcmpPxa7iGZi7kdoMiuvE";
   static final String NO_DOWNBURST = "/nonexistent/machinepool-test/downburst";
 
+  static {
+    // The tool sets the library's level before the first logger unless it is set; in this JVM a
+    // test with -v must not turn every later test's log up to INFO.
+    if (System.getProperty(Main.LOG_LEVEL) == null) {
+      System.setProperty(Main.LOG_LEVEL, "warn");
+    }
+  }
+
   final String url = "jdbc:h2:mem:cli-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1";
   final TeuthologyConfig config;
   final MachinePool pool;

@@ -115,6 +115,18 @@ class LockCommandsTest {
   }
 
   @Test
+  void verboseReportsWhatWasLockedAndUnlockedOnStandardError() {
+    Lab.Result locked = lab.run("-v", "--lock", "smithi003");
+    assertThat(locked.status()).isZero();
+    assertThat(locked.out()).isEmpty();
+    assertThat(locked.errLines()).containsExactly("locked " + name("smithi003") + " for " + ME);
+
+    Lab.Result unlocked = lab.run("--verbose", "--unlock", "smithi003");
+    assertThat(unlocked.status()).isZero();
+    assertThat(unlocked.errLines()).containsExactly("unlocked " + name("smithi003"));
+  }
+
+  @Test
   void unlockFreesTheCallersMachinesAndKeepsTheDescription() {
     succeeded(lab.run("--lock", "--desc", "run-2", "smithi001", "smithi003"));
 
@@ -286,6 +298,7 @@ class LockCommandsTest {
         MachinePool.builder()
             .dataSource(database)
             .leaseDuration(Duration.ofMillis(400))
+            .heartbeatInterval(Duration.ofMillis(390)) // few failed heartbeats to log
             .releaseOnShutdown(false)
             .build();
     try {
@@ -293,7 +306,7 @@ class LockCommandsTest {
           holder.lock(LockRequest.builder().owner("dave@crashed").names(name("smithi003")).build());
       assertThat(lease.expiresAt()).isPresent();
       database.severed = true; // the holder's heartbeat fails from now on, as if it had died
-      Thread.sleep(1_000);
+      Thread.sleep(800);
 
       Lab.Result reaped = lab.run("--reap");
       succeeded(reaped);
