@@ -244,7 +244,7 @@ final class Provisioning {
       if (required) {
         throw e;
       }
-      log.warn("could not scan the host keys of {}: {}", machine.name(), e.getMessage());
+      log.warn("{} is locked without host keys: {}", machine.name(), e.getMessage());
       return machine;
     }
   }

@@ -44,6 +44,8 @@ import org.yaml.snakeyaml.error.YAMLException;
  *   lease_duration: 10m                       # seconds, or with s/m/h, or ISO-8601 (PT10M)
  *   downburst_create_args: [--nokey]          # extra options of every downburst create
  *   libvirt_config: ~/lab/libvirt.conf        # where to check the VM hosts' URI aliases
+ *   ssh_addresses:                            # where to reach machines whose name does not resolve
+ *     vpm011.front.sepia.ceph.com: 10.0.3.11
  * </pre>
  */
 public final class TeuthologyConfig {
@@ -63,6 +65,7 @@ public final class TeuthologyConfig {
   private final Duration leaseDuration;
   private final List<String> downburstCreateArguments;
   private final String libvirtConfig;
+  private final Map<String, String> sshAddresses;
 
   private TeuthologyConfig(Path source, Map<?, ?> root) {
     this.source = source;
@@ -84,6 +87,7 @@ public final class TeuthologyConfig {
     this.leaseDuration = keys.duration(own, "machine_pool.lease_duration");
     this.downburstCreateArguments = keys.strings(own, "machine_pool.downburst_create_args");
     this.libvirtConfig = keys.string(own, "machine_pool.libvirt_config");
+    this.sshAddresses = keys.stringMap(own, "machine_pool.ssh_addresses");
   }
 
   /**
@@ -306,6 +310,17 @@ public final class TeuthologyConfig {
   }
 
   /**
+   * {@code machine_pool.ssh_addresses}: the host name or address a machine's SSH server is reached
+   * at, for machines whose name does not resolve to it (a NAT, a lab simulator on loopback).
+   *
+   * @param machine the machine's full name
+   * @return the address, or empty to connect to the name itself
+   */
+  public Optional<String> sshAddress(String machine) {
+    return Optional.ofNullable(sshAddresses.get(machine));
+  }
+
+  /**
    * Completes a short machine name with the lab domain, as teuthology does: {@code smithi001}
    * becomes {@code smithi001.front.sepia.ceph.com}; a name with a dot, or any name when no domain
    * is configured, stays as it is. A {@code user@} prefix is dropped.
@@ -362,6 +377,19 @@ public final class TeuthologyConfig {
         return list.stream().map(String.class::cast).toList();
       }
       throw wrong(key, "a string or a list of strings");
+    }
+
+    Map<String, String> stringMap(Map<?, ?> map, String key) {
+      Map<?, ?> nested = map(map, key);
+      Map<String, String> strings = new java.util.LinkedHashMap<>();
+      nested.forEach(
+          (k, v) -> {
+            if (!(k instanceof String name) || !(v instanceof String || v instanceof Number)) {
+              throw wrong(key, "a map of machine names to host names or addresses");
+            }
+            strings.put(name, v.toString());
+          });
+      return Map.copyOf(strings);
     }
 
     Integer integer(Map<?, ?> map, String key) {

@@ -127,6 +127,22 @@ class TeuthologyConfigTest {
   }
 
   @Test
+  void sshAddressesSayWhereMachinesAreReached() {
+    TeuthologyConfig config =
+        TeuthologyConfig.parse(
+            "machine_pool:\n  ssh_addresses:\n    vpm011.front.sepia.ceph.com: 127.0.0.1\n", null);
+    assertThat(config.sshAddress("vpm011.front.sepia.ceph.com")).contains("127.0.0.1");
+    assertThat(config.sshAddress("vpm012.front.sepia.ceph.com")).isEmpty();
+    assertThat(TeuthologyConfig.empty().sshAddress("vpm011")).isEmpty();
+    assertThatThrownBy(() -> TeuthologyConfig.parse("machine_pool: {ssh_addresses: [a]}", null))
+        .isInstanceOf(ConfigurationException.class)
+        .hasMessageContaining("machine_pool.ssh_addresses must be a map");
+    assertThatThrownBy(
+            () -> TeuthologyConfig.parse("machine_pool: {ssh_addresses: {a: [b]}}", null))
+        .hasMessageContaining("machine_pool.ssh_addresses must be a map of machine names");
+  }
+
+  @Test
   void downburstCreateArgumentsAndTheLibvirtConfigAreRead() {
     TeuthologyConfig config =
         TeuthologyConfig.parse(

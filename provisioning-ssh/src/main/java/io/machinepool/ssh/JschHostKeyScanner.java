@@ -79,6 +79,9 @@ public final class JschHostKeyScanner implements HostKeyScanner {
   /** The user name of the scan sessions; it is never sent, as no session gets to authenticate. */
   private static final String USER = "hostkey-scan";
 
+  /** The default {@code hostAddress}: the config's {@code ssh_addresses}, else the name. */
+  private static final Function<String, String> NAME_ITSELF = name -> name;
+
   private final Duration connectTimeout;
   private final TeuthologyConfig config;
   private final Function<String, String> hostAddress;
@@ -88,7 +91,7 @@ public final class JschHostKeyScanner implements HostKeyScanner {
    * names, and a connection to the machine's name itself.
    */
   public JschHostKeyScanner() {
-    this(DEFAULT_CONNECT_TIMEOUT, null, Function.identity());
+    this(DEFAULT_CONNECT_TIMEOUT, null, NAME_ITSELF);
   }
 
   private JschHostKeyScanner(
@@ -104,7 +107,7 @@ public final class JschHostKeyScanner implements HostKeyScanner {
    * @return the builder
    */
   public static Builder builder() {
-    return new Builder(DEFAULT_CONNECT_TIMEOUT, null, Function.identity());
+    return new Builder(DEFAULT_CONNECT_TIMEOUT, null, NAME_ITSELF);
   }
 
   /**
@@ -542,8 +545,9 @@ public final class JschHostKeyScanner implements HostKeyScanner {
 
     /**
      * Maps a machine's (completed) name to the host name or address to connect to; by default the
-     * name itself. For tests and lab simulators whose machines live on loopback. Called once per
-     * scan, possibly from several threads at once.
+     * config's {@code machine_pool.ssh_addresses} entry of the name, else the name itself. For
+     * tests and lab simulators whose machines live on loopback. Called once per scan, possibly from
+     * several threads at once.
      *
      * @param value the mapping; it must not return {@code null} or a blank string
      * @return a builder with this value
@@ -574,7 +578,12 @@ public final class JschHostKeyScanner implements HostKeyScanner {
         throw new InvalidRequestException(
             "hostAddress is null; leave it out to connect to the machine's name itself");
       }
-      return new JschHostKeyScanner(connectTimeout, config, hostAddress);
+      TeuthologyConfig configured = config;
+      Function<String, String> address =
+          hostAddress == NAME_ITSELF && configured != null
+              ? name -> configured.sshAddress(name).orElse(name)
+              : hostAddress;
+      return new JschHostKeyScanner(connectTimeout, config, address);
     }
   }
 }

@@ -39,14 +39,14 @@ public final class MachineSessions {
   private final TeuthologyConfig config;
   private final Function<String, String> hostAddress;
 
-  private MachineSessions(Builder b, Path identity) {
+  private MachineSessions(Builder b, Path identity, Function<String, String> hostAddress) {
     this.store = b.store;
     this.user = b.user;
     this.identity = identity;
     this.password = b.password;
     this.connectTimeout = b.connectTimeout;
     this.config = b.config;
-    this.hostAddress = b.hostAddress;
+    this.hostAddress = hostAddress;
   }
 
   /**
@@ -114,7 +114,7 @@ public final class MachineSessions {
     private String password;
     private Duration connectTimeout = Duration.ofSeconds(30);
     private TeuthologyConfig config = TeuthologyConfig.empty();
-    private Function<String, String> hostAddress = Function.identity();
+    private Function<String, String> hostAddress;
     private boolean identityFromConfig = true;
 
     private Builder(HostKeyStore store) {
@@ -180,7 +180,8 @@ public final class MachineSessions {
 
     /**
      * Maps a machine's (completed) name to the host name or address to connect to (default: the
-     * name itself). The host key is checked against the machine's name in any case.
+     * config's {@code machine_pool.ssh_addresses} entry of the name, else the name itself). The
+     * host key is checked against the machine's name in any case.
      *
      * @param value the mapping
      * @return this builder
@@ -205,8 +206,9 @@ public final class MachineSessions {
         throw new InvalidRequestException(
             "SSH user '" + user + "' is not a user name (letters, digits, '.', '_', '-')");
       }
-      if (config == null || hostAddress == null) {
-        throw new InvalidRequestException("config and hostAddress must not be null");
+      if (config == null) {
+        throw new InvalidRequestException(
+            "config must not be null; pass TeuthologyConfig.load() or TeuthologyConfig.empty()");
       }
       if (connectTimeout == null
           || connectTimeout.isNegative()
@@ -226,7 +228,10 @@ public final class MachineSessions {
         throw new InvalidRequestException(
             "SSH identity " + key + " is not a readable file; set ssh_key or identity(...)");
       }
-      return new MachineSessions(this, key);
+      TeuthologyConfig configured = config;
+      Function<String, String> address =
+          hostAddress != null ? hostAddress : name -> configured.sshAddress(name).orElse(name);
+      return new MachineSessions(this, key, address);
     }
   }
 }

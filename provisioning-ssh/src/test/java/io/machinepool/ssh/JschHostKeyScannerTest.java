@@ -181,6 +181,25 @@ class JschHostKeyScannerTest {
   }
 
   @Test
+  void theConfigsSshAddressesSayWhereAMachineIsReached() {
+    SshServer server = start(0, ECDSA_256);
+    JschHostKeyScanner lab =
+        JschHostKeyScanner.builder()
+            .config(
+                TeuthologyConfig.parse(
+                    "lab_domain: front.example.com\nmachine_pool:\n  ssh_addresses:\n"
+                        + "    vpm011.front.example.com: 127.0.0.1\n",
+                    null))
+            .build();
+
+    assertThat(lab.scan("vpm011", server.getPort(), TIMEOUT))
+        .containsExactly(TestKeys.hostKey(ECDSA_256));
+    assertThatThrownBy(() -> lab.scan("vpm012", server.getPort(), TIMEOUT))
+        .isInstanceOf(HostKeyScanException.class)
+        .hasMessageContaining("vpm012.front.example.com");
+  }
+
+  @Test
   void usesNamesAsGivenWithoutAConfig() {
     SshServer server = start(0, ECDSA_256);
     List<String> asked = new CopyOnWriteArrayList<>();

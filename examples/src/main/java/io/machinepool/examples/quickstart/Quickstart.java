@@ -12,6 +12,7 @@ import io.machinepool.MachineQuery;
 import io.machinepool.MachineSpec;
 import io.machinepool.NotEnoughMachinesException;
 import io.machinepool.examples.simulator.LocalLab;
+import io.machinepool.examples.support.SummaryTable;
 import io.machinepool.ssh.JschHostKeyScanner;
 import io.machinepool.ssh.MachineSessions;
 import java.io.IOException;

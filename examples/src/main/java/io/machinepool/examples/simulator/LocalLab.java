@@ -337,7 +337,10 @@ public final class LocalLab implements AutoCloseable {
                 + dir.clientKey()
                 + "'\nmachine_pool:\n  downburst_create_args: [--nokey]\n  libvirt_config: '"
                 + dir.libvirtConfig()
-                + "'\n");
+                + "'\n  ssh_addresses:\n"
+                + lab.slots().stream()
+                    .map(slot -> "    " + slot.name() + ": " + ADDRESS + "\n")
+                    .collect(java.util.stream.Collectors.joining()));
         return new LocalLab(this, dir, lab);
       } catch (IOException e) {
         throw new UncheckedIOException("cannot set up the lab: " + e.getMessage(), e);

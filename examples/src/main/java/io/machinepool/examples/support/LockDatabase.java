@@ -29,13 +29,16 @@ public final class LockDatabase implements AutoCloseable {
 
   /**
    * The default lock database: {@value #DEFAULT_FILE} under the user's home, in embedded H2, shared
-   * by every process of the user on this host ({@code AUTO_SERVER=TRUE}).
+   * by every process of the user on this host ({@code AUTO_SERVER=TRUE}). H2 refuses {@code
+   * DB_CLOSE_ON_EXIT=FALSE} together with {@code AUTO_SERVER=TRUE}, so H2's own shutdown hook may
+   * close the database before a pool's hook has released its leases: tools that hold leases past
+   * the JVM's exit use durable locks ({@code keepUntilUnlocked()}) instead.
    *
    * @return its JDBC URL
    */
   public static String defaultUrl() {
     Path file = Path.of(System.getProperty("user.home"), DEFAULT_FILE);
-    return "jdbc:h2:file:" + file + ";AUTO_SERVER=TRUE;DB_CLOSE_ON_EXIT=FALSE";
+    return "jdbc:h2:file:" + file + ";AUTO_SERVER=TRUE";
   }
 
   /**

@@ -3,6 +3,7 @@ package io.machinepool.examples.support;
 import io.machinepool.MachinePool;
 import io.machinepool.MachinePoolException;
 import io.machinepool.Provisioner;
+import io.machinepool.ProvisioningException;
 import io.machinepool.config.TeuthologyConfig;
 import io.machinepool.downburst.DownburstProvisioner;
 import java.util.Optional;
@@ -32,8 +33,11 @@ public record VmProvisioning(Provisioner provisioner, String unavailable) {
     try {
       return new VmProvisioning(DownburstProvisioner.builder().config(config).build(), null);
     } catch (MachinePoolException e) {
-      LOG.debug("VM slots cannot be provisioned: {}", e.getMessage());
-      return new VmProvisioning(null, e.getMessage());
+      // a ProvisioningException names no machine here: its reason alone says what is missing
+      String reason =
+          e instanceof ProvisioningException p ? p.failures().get(0).reason() : e.getMessage();
+      LOG.debug("VM slots cannot be provisioned: {}", reason);
+      return new VmProvisioning(null, reason);
     }
   }
 

@@ -7,6 +7,7 @@ import io.machinepool.Machine;
 import io.machinepool.MachinePool;
 import io.machinepool.MachineQuery;
 import io.machinepool.Summary;
+import io.machinepool.examples.support.SummaryTable;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;

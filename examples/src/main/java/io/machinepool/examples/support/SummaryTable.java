@@ -1,4 +1,4 @@
-package io.machinepool.examples.quickstart;
+package io.machinepool.examples.support;
 
 import io.machinepool.Summary;
 import java.util.Comparator;
@@ -17,12 +17,12 @@ import java.util.List;
  *            2    2
  * </pre>
  */
-final class SummaryTable {
+public final class SummaryTable {
   /** The header line, as teuthology prints it. */
-  static final String HEADER = "TYPE     COUNT  UP  OWNER";
+  public static final String HEADER = "TYPE     COUNT  UP  OWNER";
 
   /** What teuthology shows in the owner column for free machines. */
-  static final String FREE = "(free)";
+  public static final String FREE = "(free)";
 
   private SummaryTable() {}
 
@@ -32,7 +32,7 @@ final class SummaryTable {
    * @param summary the pool's summary
    * @return the table, one line per entry and two lines of totals, each ending in a newline
    */
-  static String format(Summary summary) {
+  public static String format(Summary summary) {
     List<Summary.Entry> entries =
         summary.entries().stream()
             .sorted(

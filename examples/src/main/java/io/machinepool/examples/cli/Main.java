@@ -1,0 +1,148 @@
+package io.machinepool.examples.cli;
+
+import io.machinepool.MachinePoolException;
+import io.machinepool.config.TeuthologyConfig;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+import picocli.CommandLine;
+import picocli.CommandLine.ParameterException;
+
+/**
+ * {@code machinepool}, the command-line tool: {@code teuthology-lock} on a machinepool lock
+ * database. It takes teuthology-lock's flags ({@code --list}, {@code --brief}, {@code
+ * --list-targets}, {@code --summary}, {@code --lock}, {@code --unlock}, {@code --lock-many N},
+ * {@code --update}, with {@code --owner}, {@code --desc}, {@code -m}, {@code -t FILE}, ...), prints
+ * what it prints, and adds {@code --db JDBC_URL}, {@code --import FILE} and {@code --reap}. {@code
+ * machinepool --help} lists them all, with examples.
+ *
+ * <p>Every lock it makes is kept until unlocked, as teuthology-lock's are. The exit status is 0 on
+ * success and 1 on any failure, usage errors included, with the reason on standard error.
+ */
+public final class Main {
+  /** What every line the tool writes to standard error about a failure starts with. */
+  static final String PREFIX = "machinepool: ";
+
+  /** The system property of slf4j-simple's level, which the tool sets unless it is set. */
+  static final String LOG_LEVEL = "org.slf4j.simpleLogger.defaultLogLevel";
+
+  private Main() {}
+
+  /**
+   * Runs the tool and exits with its status.
+   *
+   * @param args the command line
+   */
+  public static void main(String[] args) {
+    System.exit(run(args, System.out, System.err));
+  }
+
+  /**
+   * Runs the tool in this process, with the config file that {@link TeuthologyConfig#load()} finds.
+   *
+   * @param args the command line
+   * @param out where the result goes
+   * @param err where progress and failures go
+   * @return the exit status: 0 on success, 1 on any failure
+   */
+  public static int run(String[] args, PrintStream out, PrintStream err) {
+    return run(args, out, err, TeuthologyConfig::load, PoolOpener.DEFAULT);
+  }
+
+  /**
+   * Runs the tool with a given config and way to open the pool (what tests use).
+   *
+   * @param args the command line
+   * @param out where the result goes
+   * @param err where progress and failures go
+   * @param config the teuthology config
+   * @param opener how to open the pool
+   * @return the exit status
+   */
+  static int run(
+      String[] args, PrintStream out, PrintStream err, TeuthologyConfig config, PoolOpener opener) {
+    return run(args, out, err, () -> config, opener);
+  }
+
+  private static int run(
+      String[] args,
+      PrintStream out,
+      PrintStream err,
+      Supplier<TeuthologyConfig> config,
+      PoolOpener opener) {
+    Options options = new Options();
+    CommandLine commandLine = commandLine(options);
+    try {
+      commandLine.parseArgs(args);
+    } catch (ParameterException e) {
+      String message = e.getMessage().replaceFirst("^Error: ", "");
+      err.println(PREFIX + message + " (see machinepool --help)");
+      return 1;
+    }
+    if (commandLine.isUsageHelpRequested()) {
+      commandLine.usage(out);
+      return 0;
+    }
+    int verbosity = options.verbose.length;
+    configureLogging(verbosity);
+    try {
+      return Invocation.prepare(options, config.get(), out, err).execute(opener, verbosity > 0);
+    } catch (UsageException | MachinePoolException e) {
+      err.println(PREFIX + e.getMessage());
+      printTrace(err, e, verbosity > 0);
+      return 1;
+    } catch (RuntimeException e) {
+      err.println(
+          PREFIX
+              + "unexpected failure: "
+              + e
+              + (verbosity > 0 ? "" : " (run with -v for the stack trace)"));
+      printTrace(err, e, verbosity > 0);
+      return 1;
+    }
+  }
+
+  /**
+   * The parser and help of the tool; the help shows the operations first, then the other options,
+   * then the arguments.
+   */
+  static CommandLine commandLine(Options options) {
+    CommandLine commandLine = new CommandLine(options);
+    commandLine
+        .getHelpSectionMap()
+        .put(
+            CommandLine.Model.UsageMessageSpec.SECTION_KEY_OPTION_LIST,
+            help ->
+                help.optionListGroupSections()
+                    + String.format("%nOptions:%n")
+                    + help.optionListExcludingGroups(
+                        help.commandSpec().options().stream()
+                            .filter(option -> option.group() == null)
+                            .toList()));
+    List<String> sections = new ArrayList<>(commandLine.getHelpSectionKeys());
+    sections.remove(CommandLine.Model.UsageMessageSpec.SECTION_KEY_PARAMETER_LIST_HEADING);
+    sections.remove(CommandLine.Model.UsageMessageSpec.SECTION_KEY_PARAMETER_LIST);
+    int after = sections.indexOf(CommandLine.Model.UsageMessageSpec.SECTION_KEY_OPTION_LIST) + 1;
+    sections.add(after, CommandLine.Model.UsageMessageSpec.SECTION_KEY_PARAMETER_LIST);
+    sections.add(after, CommandLine.Model.UsageMessageSpec.SECTION_KEY_PARAMETER_LIST_HEADING);
+    commandLine.setHelpSectionKeys(sections);
+    return commandLine;
+  }
+
+  /**
+   * Sets slf4j-simple's level before the library creates its first logger: WARN, INFO with {@code
+   * -v}, DEBUG with {@code -vv}. A level set on the command line ({@code -D}) is left alone.
+   */
+  private static void configureLogging(int verbosity) {
+    if (System.getProperty(LOG_LEVEL) == null) {
+      System.setProperty(LOG_LEVEL, verbosity == 0 ? "warn" : verbosity == 1 ? "info" : "debug");
+    }
+  }
+
+  static void printTrace(PrintStream err, Throwable e, boolean verbose) {
+    if (verbose) {
+      e.printStackTrace(err);
+    }
+  }
+}

@@ -1,0 +1,170 @@
+package io.machinepool.examples.cli;
+
+import static io.machinepool.examples.cli.Lab.ME;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.machinepool.HostKey;
+import io.machinepool.Machine;
+import io.machinepool.MachinePool;
+import io.machinepool.MachineSpec;
+import io.machinepool.examples.simulator.LocalLab;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.h2.jdbcx.JdbcDataSource;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.yaml.snakeyaml.Yaml;
+
+/**
+ * The tool as a person runs it: {@code java ... io.machinepool.examples.cli.Main} in processes of
+ * its own, one after the other on an H2 file, with the config file named by {@code
+ * TEUTHOLOGY_CONFIG}. A lock made by one process is seen by the next and freed by a third.
+ */
+class ChildProcessTest {
+  private static final long TIMEOUT_SECONDS = 60;
+  private static final String DOMAIN = "front.sepia.ceph.com";
+
+  @TempDir Path dir;
+
+  private record Run(int status, String out, String err) {}
+
+  private Run tool(String... args) throws Exception {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-Xmx128m");
+    command.add("-XX:TieredStopAtLevel=1");
+    command.add("-Duser.home=" + dir); // never the real ~/.teuthology.yaml or ~/.machinepool
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add(Main.class.getName());
+    command.addAll(List.of(args));
+    Path out = Files.createTempFile(dir, "out", ".txt");
+    Path err = Files.createTempFile(dir, "err", ".txt");
+    ProcessBuilder builder =
+        new ProcessBuilder(command)
+            .directory(dir.toFile())
+            .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
+            .redirectOutput(out.toFile())
+            .redirectError(err.toFile());
+    builder.environment().put("TEUTHOLOGY_CONFIG", dir.resolve("teuthology.yaml").toString());
+    Process process = builder.start();
+    try {
+      assertThat(process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS))
+          .as("machinepool %s finished within %d s", List.of(args), TIMEOUT_SECONDS)
+          .isTrue();
+    } finally {
+      if (process.isAlive()) {
+        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      }
+    }
+    return new Run(
+        process.exitValue(),
+        Files.readString(out, StandardCharsets.UTF_8),
+        Files.readString(err, StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void lockInOneProcessListInAnotherUnlockInAThird() throws Exception {
+    String url = "jdbc:h2:file:" + dir.resolve("locks") + ";AUTO_SERVER=TRUE";
+    Files.writeString(
+        dir.resolve("teuthology.yaml"),
+        "lab_domain: " + DOMAIN + "\nmachine_pool:\n  database_url: '" + url + "'\n");
+    JdbcDataSource h2 = new JdbcDataSource();
+    h2.setURL(url);
+    try (MachinePool pool = MachinePool.builder().dataSource(h2).releaseOnShutdown(false).build()) {
+      pool.inventory()
+          .addAll(
+              MachineSpec.physical("smithi001." + DOMAIN, "smithi"),
+              MachineSpec.physical("smithi002." + DOMAIN, "smithi"));
+      // With stored keys a physical machine is not scanned when it is locked.
+      for (String smithi : List.of("smithi001." + DOMAIN, "smithi002." + DOMAIN)) {
+        pool.hostKeys()
+            .replace(
+                smithi,
+                List.of(
+                    HostKey.parse(
+                        "ssh-ed25519"
+                            + " AAAAC3NzaC1lZDI1NTE5AAAAIJzB5HD6gfzJ1JN5XnbAz2mlcmpPxa7iGZi7kdoMiuvE")));
+      }
+    }
+
+    Run locked = tool("--db", url, "--lock", "--desc", "child-test", "smithi001");
+    assertThat(locked.status()).as("%s", locked).isZero();
+    assertThat(locked.out()).isEmpty();
+    assertThat(locked.err()).isEmpty();
+
+    Run listed = tool("--brief"); // the database of the config file
+    assertThat(listed.status()).as("%s", listed).isZero();
+    assertThat(listed.out())
+        .isEqualTo("smithi001." + DOMAIN + " up   locked   " + ME + " \"child-test\"\n");
+    Run summary = tool("--summary");
+    assertThat(summary.out()).contains("smithi     1    1  " + ME + "\n", "           2    2\n");
+
+    Run unlocked = tool("--db", url, "--unlock", "smithi001");
+    assertThat(unlocked.status()).as("%s", unlocked).isZero();
+    assertThat(unlocked.err()).isEmpty();
+
+    try (MachinePool pool = MachinePool.builder().dataSource(h2).releaseOnShutdown(false).build()) {
+      Machine m = pool.machine("smithi001." + DOMAIN).orElseThrow();
+      assertThat(m.locked()).isFalse();
+      assertThat(m.description()).isEqualTo("child-test");
+    }
+  }
+
+  @Test
+  void vmsOfTheLabSimulatorAreReimagedOnLockAndDestroyedOnUnlock() throws Exception {
+    try (LocalLab lab = LocalLab.builder().vmHost("mira001", "vpm011", "vpm012").build()) {
+      String url = "jdbc:h2:file:" + dir.resolve("locks") + ";AUTO_SERVER=TRUE";
+      Files.writeString(
+          dir.resolve("teuthology.yaml"),
+          Files.readString(lab.teuthologyConfigFile()) + "  database_url: '" + url + "'\n");
+      JdbcDataSource h2 = new JdbcDataSource();
+      h2.setURL(url);
+      try (MachinePool pool =
+          MachinePool.builder().dataSource(h2).releaseOnShutdown(false).build()) {
+        pool.inventory().addAll(lab.inventory());
+      }
+
+      Run locked =
+          tool("--lock-many", "1", "-m", "vps", "--os-type", "ubuntu", "--os-version", "24.04");
+      assertThat(locked.status()).as("%s", locked).isZero();
+      Map<String, Map<String, String>> targets = new Yaml().load(locked.out());
+      String vm = targets.get("targets").keySet().iterator().next();
+      HostKey key = HostKey.parse(targets.get("targets").get(vm));
+      assertThat(key.type()).isEqualTo("ssh-ed25519");
+      assertThat(lab.runningVms()).as("a durable lock keeps its VM").containsExactly(vm);
+
+      Run listed = tool("--list-targets");
+      assertThat(listed.status()).as("%s", listed).isZero();
+      assertThat(listed.out()).isEqualTo("targets:\n  " + vm + ": " + key + "\n");
+
+      Run unlocked = tool("--unlock", vm);
+      assertThat(unlocked.status()).as("%s", unlocked).isZero();
+      assertThat(lab.runningVms()).isEmpty();
+      try (MachinePool pool =
+          MachinePool.builder().dataSource(h2).releaseOnShutdown(false).build()) {
+        Machine m = pool.machine(vm).orElseThrow();
+        assertThat(m.locked()).isFalse();
+        assertThat(m.hostKeys()).isEmpty();
+      }
+    }
+  }
+
+  @Test
+  void aUsageErrorExitsOneWithTheReasonOnStandardError() throws Exception {
+    Files.writeString(dir.resolve("teuthology.yaml"), "lab_domain: " + DOMAIN + "\n");
+
+    Run run = tool("--lock-many", "0", "-m", "smithi");
+
+    assertThat(run.status()).isEqualTo(1);
+    assertThat(run.out()).isEmpty();
+    assertThat(run.err())
+        .isEqualTo("machinepool: --lock-many 0 is not positive: lock at least 1\n");
+    assertThat(dir.resolve(".machinepool")).as("no database was opened").doesNotExist();
+  }
+}

@@ -1,0 +1,181 @@
+package io.machinepool.examples.cli;
+
+import static io.machinepool.examples.cli.Lab.ME;
+import static io.machinepool.examples.cli.Lab.name;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.machinepool.Machine;
+import io.machinepool.MachinePool;
+import io.machinepool.config.TeuthologyConfig;
+import io.machinepool.downburst.DownburstProvisioner;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.h2.jdbcx.JdbcDataSource;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.yaml.snakeyaml.Yaml;
+
+/**
+ * VM slots: created by downburst on lock and destroyed on unlock (a stand-in downburst that records
+ * its arguments), and what the tool says when downburst is not available.
+ */
+class VmCommandsTest {
+  @TempDir Path dir;
+  private Lab lab;
+  private Path calls;
+  private PoolOpener withDownburst;
+
+  @BeforeEach
+  void lab() throws Exception {
+    lab = new Lab();
+    calls = dir.resolve("calls.log");
+    Path downburst = dir.resolve("downburst");
+    Files.writeString(
+        downburst,
+        """
+        #!/bin/sh
+        # A stand-in for downburst: records each call, creates nothing.
+        echo "$*" >> '@LOG@'
+        for a in "$@"; do
+          case "$a" in
+            list-json) echo '{"ubuntu": ["22.04(jammy)", "24.04(noble)"]}'; exit 0 ;;
+          esac
+        done
+        exit 0
+        """
+            .replace("@LOG@", calls.toString()));
+    Files.setPosixFilePermissions(downburst, PosixFilePermissions.fromString("rwx------"));
+    // The tool's own opener, but with a downburst that needs no libvirt aliases.
+    withDownburst =
+        (url, config, listener) -> {
+          JdbcDataSource h2 = new JdbcDataSource();
+          h2.setURL(url);
+          DownburstProvisioner provisioner =
+              DownburstProvisioner.builder()
+                  .config(TeuthologyConfig.parse("downburst: '" + downburst + "'\n", null))
+                  .checkLibvirtAliases(false)
+                  .createAttempts(1)
+                  .createTimeout(Duration.ofSeconds(30))
+                  .build();
+          MachinePool pool =
+              MachinePool.builder()
+                  .dataSource(h2)
+                  .provisioner(provisioner)
+                  .releaseOnShutdown(false)
+                  .listener(listener)
+                  .build();
+          return new PoolOpener.Opened(pool, null, null);
+        };
+  }
+
+  @AfterEach
+  void close() {
+    lab.close();
+  }
+
+  private List<String> calls() throws Exception {
+    return Files.exists(calls) ? Files.readAllLines(calls) : List.of();
+  }
+
+  @Test
+  void lockManyCreatesTheVmsAndUnlockDestroysThem() throws Exception {
+    Lab.Result locked =
+        lab.run(
+            withDownburst,
+            "--lock-many",
+            "2",
+            "-m",
+            "vps",
+            "--os-type",
+            "ubuntu",
+            "--os-version",
+            "22.04",
+            "--desc",
+            "vm-suite");
+
+    assertThat(locked.status()).as("%s", locked).isZero();
+    Map<String, Map<String, String>> document = new Yaml().load(locked.out());
+    assertThat(document.get("targets").keySet()).containsExactly(name("vpm011"), name("vpm012"));
+    assertThat(locked.errLines())
+        .contains(
+            "creating VM " + name("vpm011") + " on " + name("mira001") + " ...",
+            "creating VM " + name("vpm012") + " on " + name("mira001") + " ...")
+        .anyMatch(l -> l.matches("VM \\Q" + name("vpm011") + "\\E is ready \\(\\d+\\.\\d s\\)"));
+    assertThat(calls()).anyMatch(c -> c.startsWith("-v -c mira001 create") && c.endsWith("vpm011"));
+    assertThat(calls()).anyMatch(c -> c.startsWith("-v -c mira001 create") && c.endsWith("vpm012"));
+    for (String vm : List.of("vpm011", "vpm012")) {
+      Machine m = lab.machine(vm);
+      assertThat(m.lockedBy()).isEqualTo(ME);
+      assertThat(m.osVersion()).isEqualTo("22.04");
+    }
+
+    Lab.Result unlocked = lab.run(withDownburst, "--unlock", "vpm011", "vpm012");
+
+    assertThat(unlocked.status()).as("%s", unlocked).isZero();
+    assertThat(unlocked.errLines())
+        .containsExactlyInAnyOrder(
+            "destroyed VM " + name("vpm011") + " and unlocked it",
+            "destroyed VM " + name("vpm012") + " and unlocked it");
+    assertThat(calls()).contains("-v -c mira001 destroy vpm011", "-v -c mira001 destroy vpm012");
+    assertThat(lab.machine("vpm011").locked()).isFalse();
+    assertThat(lab.machine("vpm012").locked()).isFalse();
+  }
+
+  @Test
+  void lockingAVmWithoutDownburstSaysWhyAndLocksNothing() {
+    List<Machine> before = lab.snapshot();
+
+    Lab.Result byName = lab.run("--lock", "smithi001", "vpm011");
+
+    assertThat(byName.status()).isEqualTo(1);
+    assertThat(byName.out()).isEmpty();
+    assertThat(byName.err())
+        .startsWith(
+            "machinepool: "
+                + name("vpm011")
+                + " is a VM slot, and creating its VM needs downburst, which is not available"
+                + " here: ")
+        .contains(Lab.NO_DOWNBURST)
+        .endsWith("machinepool: nothing was locked\n");
+    assertThat(lab.snapshot()).isEqualTo(before);
+
+    Lab.Result byType = lab.run("--lock-many", "1", "-m", "smithi|vps");
+    assertThat(byType.status()).isEqualTo(1);
+    assertThat(byType.err())
+        .startsWith(
+            "machinepool: machine type vps has VM slots, and creating VMs needs downburst, which"
+                + " is not available here: ")
+        .contains(Lab.NO_DOWNBURST);
+    assertThat(lab.snapshot()).isEqualTo(before);
+
+    Lab.Result keepGoing = lab.run("--lock", "-f", "vpm011", "smithi001");
+    assertThat(keepGoing.status()).isEqualTo(1);
+    assertThat(lab.machine("smithi001").lockedBy()).isEqualTo(ME);
+    assertThat(lab.machine("vpm011").locked()).isFalse();
+    assertThat(lab.machine("vpm011").generation()).as("never locked").isZero();
+  }
+
+  @Test
+  void unlockingAVmWithoutDownburstRefusesAndKeepsItLocked() {
+    lab.lockVmAs(ME, "vpm012");
+    List<Machine> before = lab.snapshot();
+
+    Lab.Result result = lab.run("--unlock", "vpm012");
+
+    assertThat(result.status()).isEqualTo(1);
+    assertThat(result.err())
+        .startsWith(
+            "machinepool: "
+                + name("vpm012")
+                + " is a VM slot, and destroying its VM needs downburst, which is not available"
+                + " here: ")
+        .contains(Lab.NO_DOWNBURST);
+    assertThat(lab.snapshot()).isEqualTo(before);
+  }
+}
