@@ -32,12 +32,15 @@ import org.slf4j.LoggerFactory;
  *       lease_expires = now + lease, generation = generation + 1 WHERE name IN (...) AND (locked =
  *       FALSE OR <same owner and same non-empty description>)}. The transaction commits only when
  *       the update count equals the number of names, so a request is never half locked.
- *   <li><b>Lock many</b>: in one READ COMMITTED transaction, {@code SELECT name ... WHERE
- *       machine_type IN (...) AND up AND NOT locked LIMIT n FOR UPDATE SKIP LOCKED}, then the same
- *       conditional UPDATE on the names found, then one SELECT of the locked rows: O(1) round trips
- *       whatever n is. When fewer than n rows come back, a COUNT on committed state tells apart
- *       "not enough machines" (thrown at once) from "other requesters hold rows they may release"
- *       (retried with jittered backoff within a bounded time).
+ *   <li><b>Lock many</b>: in one transaction, under the connection's own isolation level (the
+ *       statements are locking reads, which see committed rows under READ COMMITTED and REPEATABLE
+ *       READ alike), {@code SELECT name ... WHERE machine_type IN (...) AND up AND NOT locked LIMIT
+ *       n FOR UPDATE SKIP LOCKED}, then the same conditional UPDATE on the names found, which
+ *       returns the locked rows (PostgreSQL, H2) or is followed by one SELECT of them (MariaDB,
+ *       which has no UPDATE ... RETURNING): O(1) round trips whatever n is. When fewer than n rows
+ *       come back, a COUNT on committed state tells apart "not enough machines" (thrown at once)
+ *       from "other requesters hold rows they may release" (retried with jittered backoff within a
+ *       bounded time).
  *   <li><b>Heartbeat, unlock, destroy</b> match on the lease token, which is fresh for every lock
  *       and changes with every generation: a holder whose lease expired and was taken over can
  *       never renew, unlock or mark down what is someone else's now.
