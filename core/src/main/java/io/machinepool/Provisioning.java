@@ -271,11 +271,15 @@ final class Provisioning {
     long started = System.nanoTime();
     long deadline = started + sshTimeout.toNanos();
     int port = port(machine);
+    RuntimeException failure = null;
     for (int attempt = 1; ; attempt++) {
-      Duration left = Duration.ofNanos(deadline - System.nanoTime());
-      RuntimeException failure;
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        throw notAnswering(machine, port, attempt - 1, failure);
+      }
       try {
-        List<HostKey> keys = checked(machine, scanner.scan(machine.name(), port, left));
+        List<HostKey> keys =
+            checked(machine, scanner.scan(machine.name(), port, Duration.ofNanos(left)));
         if (attempt > 1) {
           log.debug(
               "{} answered on SSH after {} attempts, {} ms",
@@ -291,20 +295,7 @@ final class Provisioning {
       }
       Duration pause = Database.Backoff.jittered(FIRST_PAUSE, attempt, LONGEST_PAUSE);
       if (System.nanoTime() + pause.toNanos() >= deadline) {
-        throw new ProvisioningException(
-            machine.name(),
-            "SSH on port "
-                + port
-                + " did not present host keys within "
-                + sshTimeout.toSeconds()
-                + " s ("
-                + attempt
-                + (attempt == 1 ? " attempt" : " attempts")
-                + "); the last: "
-                + failure.getMessage(),
-            null,
-            null,
-            failure);
+        throw notAnswering(machine, port, attempt, failure);
       }
       log.debug(
           "{} not answering on SSH yet (attempt {}): {}; trying again in {} ms",
@@ -314,6 +305,24 @@ final class Provisioning {
           pause.toMillis());
       Database.Backoff.sleep(pause);
     }
+  }
+
+  private ProvisioningException notAnswering(
+      Machine machine, int port, int attempts, RuntimeException last) {
+    return new ProvisioningException(
+        machine.name(),
+        "SSH on port "
+            + port
+            + " did not present host keys within "
+            + sshTimeout.toSeconds()
+            + " s ("
+            + attempts
+            + (attempts == 1 ? " attempt" : " attempts")
+            + ")"
+            + (last == null ? "" : "; the last: " + last.getMessage()),
+        null,
+        null,
+        last);
   }
 
   private List<HostKey> checked(Machine machine, List<HostKey> keys) {
