@@ -260,7 +260,7 @@ public final class Quickstart {
     String os = machine.osType() == null ? "" : machine.osType() + " " + machine.osVersion();
     String keys = machine.hostKeys().stream().map(HostKey::type).collect(Collectors.joining(", "));
     return String.format(
-            "     %-29s %-7s %-18s %-5s %s%s",
+            "     %-30s %-7s %-18s %-5s %s%s",
             machine.name(),
             machine.machineType(),
             kind,
