@@ -1,5 +1,6 @@
 package io.machinepool.examples.simulator;
 
+import io.machinepool.examples.support.Directories;
 import java.io.File;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -117,8 +118,8 @@ public final class DownburstSimulator {
 
   private int create(SimulatorArguments args) {
     debug("create", "Connecting to libvirt...");
-    String host = connect(args.connect());
     LabDirectory.Lab lab = dir.read();
+    String host = connect(args.connect(), lab);
     String name = args.name();
     if (!args.noKey()) {
       out.println("Fetching default SSH key from " + KEY_URL);
@@ -195,9 +196,10 @@ public final class DownburstSimulator {
 
   private int destroy(SimulatorArguments args) {
     debug("destroy", "Connecting to libvirt...");
-    String host = connect(args.connect());
+    LabDirectory.Lab lab = dir.read();
+    String host = connect(args.connect(), lab);
     String name = args.name();
-    Optional<LabDirectory.Slot> slot = dir.read().slot(name);
+    Optional<LabDirectory.Slot> slot = lab.slot(name);
     if (!Files.exists(dir.vm(name)) || slot.isEmpty() || !slot.get().host().equals(host)) {
       debug("destroy", "No virtual machine found.");
       return 0;
@@ -208,7 +210,7 @@ public final class DownburstSimulator {
       throw traceback(
           "libvirt.libvirtError: Failed to terminate process " + pid.get() + ": Device busy");
     }
-    LabDirectory.deleteTree(dir.vm(name));
+    Directories.deleteTree(dir.vm(name));
     return 0;
   }
 
@@ -230,13 +232,13 @@ public final class DownburstSimulator {
   }
 
   /** The VM host a libvirt URI stands for, or the failure libvirt reports. */
-  private String connect(String uri) {
+  private String connect(String uri, LabDirectory.Lab lab) {
     if (uri.equals(SimulatorArguments.DEFAULT_URI)) {
       throw traceback(
           "libvirt.libvirtError: Failed to connect socket to '/var/run/libvirt/libvirt-sock':"
               + " No such file or directory");
     }
-    if (!dir.read().hosts().contains(uri)) {
+    if (!lab.hosts().contains(uri)) {
       throw traceback("libvirt.libvirtError: no connection driver available for URI '" + uri + "'");
     }
     return uri;

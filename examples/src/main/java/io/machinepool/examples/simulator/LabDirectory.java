@@ -1,6 +1,5 @@
 package io.machinepool.examples.simulator;
 
-import io.machinepool.examples.support.Directories;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.UncheckedIOException;
@@ -192,11 +191,6 @@ final class LabDirectory {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + file, e);
     }
-  }
-
-  /** Deletes a directory and everything in it; a missing directory is fine. */
-  static void deleteTree(Path dir) {
-    Directories.deleteTree(dir);
   }
 
   /** A host's name up to its first dot. */

@@ -4,6 +4,7 @@ import io.machinepool.MachineSpec;
 import io.machinepool.config.TeuthologyConfig;
 import io.machinepool.downburst.DownburstProvisioner;
 import io.machinepool.downburst.LibvirtAliases;
+import io.machinepool.examples.support.Directories;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -20,7 +21,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.sshd.common.config.keys.KeyUtils;
 import org.apache.sshd.common.config.keys.PublicKeyEntry;
@@ -209,10 +209,10 @@ public final class LocalLab implements AutoCloseable {
     }
     for (String vm : dir.existingVms()) {
       dir.pid(vm).ifPresent(pid -> SimulatedVm.stop(pid, dir));
-      LabDirectory.deleteTree(dir.vm(vm));
+      Directories.deleteTree(dir.vm(vm));
     }
     if (ownsDirectory) {
-      LabDirectory.deleteTree(dir.root());
+      Directories.deleteTree(dir.root());
     }
     if (Thread.currentThread() != shutdownHook) {
       try {
@@ -423,12 +423,5 @@ public final class LocalLab implements AutoCloseable {
     private static String quoted(String word) {
       return "'" + word.replace("'", "'\\''") + "'";
     }
-  }
-
-  /** The key types a fresh VM presents, for documentation and tests. */
-  static Set<String> hostKeyTypes() {
-    return SecurityUtils.isEDDSACurveSupported()
-        ? Set.of("ssh-ed25519", "ecdsa-sha2-nistp256", "ssh-rsa")
-        : Set.of("ecdsa-sha2-nistp256", "ssh-rsa");
   }
 }
