@@ -1,5 +1,6 @@
 package io.machinepool;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -11,14 +12,31 @@ import java.util.concurrent.atomic.AtomicReference;
  * unlocked, an expiry that the pool's heartbeat extends while the lease is open. {@link #close()}
  * destroys the VMs, forgets their host keys and unlocks every machine; it is idempotent.
  *
- * <p>A lease that was not renewed in time may be taken over: the reaper releases it, and its
- * machines may be locked by someone else. Such a lease is {@linkplain #isLost() lost}: it can no
- * longer renew, unlock or destroy anything, because every such operation matches on the token.
+ * <p><b>What a holder is told, and when.</b> A lease with an expiry has a <em>safe deadline</em> on
+ * this JVM's monotonic clock: the moment the last successful renewal (or the lock) was sent, plus
+ * the lease duration, less the pool's safety margin. The database cannot let anyone else take the
+ * machines before the lease's expiry, which is later. When the safe deadline passes without a
+ * renewal (the database could not be reached in time), or a renewal finds the machines released or
+ * taken over, the lease is {@linkplain #isLost() lost}: {@link #isOpen()} turns {@code false}, the
+ * pool's listeners get {@link PoolListener#leaseLost}, and {@link #machines()}, {@link #targets()},
+ * {@link #renew()} and {@link #checkSafe()} throw {@link LeaseLostException}. {@link
+ * #remainingSafeTime()} says how long the lease is certainly safe; check it before a long step. A
+ * lost lease can no longer renew, unlock or destroy anything that someone else holds, because every
+ * such operation matches on the token.
  */
 public final class Lease implements AutoCloseable {
-  enum State {
+  /** Where a lease is in its life. */
+  public enum State {
+    /** It holds its machines and is within its safe deadline. */
     OPEN,
+    /** It may no longer hold its machines: stop using them. */
     LOST,
+    /**
+     * {@link Lease#close()} could not reach the database; the pool keeps trying in the background
+     * (a bounded time, after which the lease expires and any pool's reaper frees the machines).
+     */
+    RELEASING,
+    /** It was closed: its machines were released. */
     CLOSED
   }
 
@@ -28,6 +46,7 @@ public final class Lease implements AutoCloseable {
   private final AtomicReference<State> state = new AtomicReference<>(State.OPEN);
   private volatile List<Machine> machines;
   private volatile Instant expiresAt;
+  private volatile Keeping keeping;
 
   Lease(
       MachinePool pool,
@@ -46,8 +65,15 @@ public final class Lease implements AutoCloseable {
    * The locked machines, sorted by name, with their host keys as of provisioning.
    *
    * @return the machines
+   * @throws LeaseLostException when the lease is lost
    */
   public List<Machine> machines() {
+    checkSafe();
+    return machines;
+  }
+
+  /** The machines whatever the state, for the pool's own use. */
+  List<Machine> held() {
     return machines;
   }
 
@@ -64,8 +90,10 @@ public final class Lease implements AutoCloseable {
    * The teuthology {@code targets:} of the machines.
    *
    * @return the targets
+   * @throws LeaseLostException when the lease is lost
    */
   public Targets targets() {
+    checkSafe();
     return Targets.of(machines);
   }
 
@@ -111,33 +139,82 @@ public final class Lease implements AutoCloseable {
    * @return the expiry, or empty for a lock kept until unlocked
    */
   public Optional<Instant> expiresAt() {
-    return Optional.ofNullable(expiresAt);
+    Keeping k = keeping;
+    return Optional.ofNullable(k != null && k.expiresAt() != null ? k.expiresAt() : expiresAt);
   }
 
   /**
-   * Whether the lease still holds its machines as far as this process knows.
+   * Where the lease is in its life. An open lease whose safe deadline has passed is found lost by
+   * this call, even before the pool's watchdog gets to it.
    *
-   * @return {@code true} until it is closed or found lost
+   * @return the state
+   */
+  public State state() {
+    Keeping k = keeping;
+    if (k != null && state.get() == State.OPEN) {
+      k.loseIfPastDeadline();
+    }
+    return state.get();
+  }
+
+  /**
+   * Whether the lease still holds its machines, and is within its safe deadline.
+   *
+   * @return {@code true} until it is closed or lost
    */
   public boolean isOpen() {
-    return state.get() == State.OPEN;
+    return state() == State.OPEN;
   }
 
   /**
-   * Whether the lease was found taken over: it expired and was reaped, or its machines were
-   * unlocked by their owner through another path.
+   * Whether the lease may no longer hold its machines: its safe deadline passed without a renewal,
+   * or its machines were found released or taken over.
    *
-   * @return {@code true} once lost
+   * @return {@code true} once lost (until it is closed)
    */
   public boolean isLost() {
-    return state.get() == State.LOST;
+    return state() == State.LOST;
+  }
+
+  /**
+   * How long the lease is certainly still safe to use: the time left before its safe deadline.
+   *
+   * @return the time left, {@link Duration#ZERO} once lost or closed; empty for a lock kept until
+   *     unlocked, which has no expiry
+   */
+  public Optional<Duration> remainingSafeTime() {
+    if (request.keepUntilUnlocked()) {
+      return Optional.empty();
+    }
+    Keeping k = keeping;
+    return Optional.of(state() != State.OPEN || k == null ? Duration.ZERO : k.remaining());
+  }
+
+  /**
+   * Fails when the lease is lost; for a holder to call before each step it takes on the machines.
+   *
+   * @throws LeaseLostException when the lease is lost
+   */
+  public void checkSafe() {
+    if (state() == State.LOST) {
+      throw new LeaseLostException(
+          "lease "
+              + token
+              + " on "
+              + names()
+              + " is lost: "
+              + lostReason
+              + "; stop using its machines and lock again");
+    }
   }
 
   /**
    * Extends the lease by the pool's lease duration now, instead of waiting for the heartbeat.
    *
-   * @throws LockConflictException when the lease was lost
-   * @throws PoolClosedException when the lease or its pool is closed
+   * @throws LeaseLostException when the lease is lost
+   * @throws LockConflictException when the lease is closed
+   * @throws DatabaseException when the database could not be reached within the safe window
+   * @throws PoolClosedException when its pool is closed
    */
   public void renew() {
     pool.renew(this);
@@ -145,24 +222,51 @@ public final class Lease implements AutoCloseable {
 
   /**
    * Destroys the VMs, forgets their host keys and unlocks every machine of the lease. Does nothing
-   * when the lease is closed already.
+   * when the lease is closed already. When the database cannot be reached, the lease turns {@link
+   * State#RELEASING} and the pool keeps trying in the background; calling {@code close()} again
+   * tries again at once.
    *
    * @throws ProvisioningException when a VM could not be destroyed; that machine stays locked and
    *     is marked down, every other machine is unlocked
+   * @throws DatabaseException when the database could not be reached; the release goes on in the
+   *     background
    */
   @Override
   public void close() {
-    if (state.getAndSet(State.CLOSED) != State.CLOSED) {
-      pool.release(this);
+    State before = state.get();
+    if (before == State.CLOSED) {
+      return;
     }
+    if (!state.compareAndSet(before, State.CLOSED)) {
+      close();
+      return;
+    }
+    pool.release(this);
   }
 
-  boolean markLost() {
+  private volatile String lostReason = "it was released or taken over";
+
+  boolean markLost(String reason) {
+    lostReason = reason;
     return state.compareAndSet(State.OPEN, State.LOST);
   }
 
-  State state() {
-    return state.get();
+  /** After a failed release: the pool keeps trying in the background. */
+  void releasing() {
+    state.set(State.RELEASING);
+  }
+
+  /** The background release finished. */
+  void released() {
+    state.compareAndSet(State.RELEASING, State.CLOSED);
+  }
+
+  Keeping keeping() {
+    return keeping;
+  }
+
+  void keeping(Keeping value) {
+    this.keeping = value;
   }
 
   void machines(List<Machine> updated) {

@@ -59,4 +59,9 @@ final class Listeners implements PoolListener {
   public void leaseExpired(String token, List<String> machines) {
     each("leaseExpired", l -> l.leaseExpired(token, machines));
   }
+
+  @Override
+  public void leaseLost(Lease lease, String reason) {
+    each("leaseLost", l -> l.leaseLost(lease, reason));
+  }
 }

@@ -1,30 +1,23 @@
 package io.machinepool;
 
 import io.machinepool.internal.Database;
+import io.machinepool.internal.Deadline;
 import io.machinepool.internal.JdbcHostKeyStore;
 import io.machinepool.internal.JdbcInventory;
 import io.machinepool.internal.JdbcLockStore;
 import io.machinepool.internal.Schema;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.FutureTask;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,8 +40,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class MachinePool implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(MachinePool.class);
-  private static final AtomicInteger POOLS = new AtomicInteger();
 
+  private final Database db;
   private final JdbcLockStore locks;
   private final JdbcInventory rows;
   private final Inventory inventory;
@@ -57,14 +50,17 @@ public final class MachinePool implements AutoCloseable {
   private final Listeners listeners;
   private final Duration leaseDuration;
   private final Duration contentionTimeout;
-  private final Duration provisionTimeout;
-  private final ScheduledExecutorService scheduler;
   private final ExecutorService workers;
+  private final VmCleanup vms;
+  private final LeaseKeeper keeper;
+  private final Reaper reaper;
+  private final BackgroundRelease background;
   private final Map<String, Lease> openLeases = new ConcurrentHashMap<>();
   private final AtomicBoolean closed = new AtomicBoolean();
   private final Thread shutdownHook;
 
   private MachinePool(Builder b, Database db) {
+    this.db = db;
     this.locks = new JdbcLockStore(db);
     this.rows = new JdbcInventory(db);
     this.inventory = new Inventory(rows, this);
@@ -72,13 +68,8 @@ public final class MachinePool implements AutoCloseable {
     this.listeners = new Listeners(b.listeners);
     this.leaseDuration = b.leaseDuration;
     this.contentionTimeout = b.contentionTimeout;
-    this.provisionTimeout = b.provisionTimeout;
-    int id = POOLS.incrementAndGet();
-    this.scheduler =
-        Executors.newSingleThreadScheduledExecutor(daemon("machinepool-" + id + "-heartbeat"));
-    this.workers =
-        Executors.newFixedThreadPool(
-            b.provisioningThreads, daemon("machinepool-" + id + "-provision"));
+    PoolThreads threads = new PoolThreads(b.threadFactory);
+    this.workers = Executors.newFixedThreadPool(b.provisioningThreads, threads.named("provision"));
     this.provisioning =
         new Provisioning(
             b.provisioner,
@@ -91,18 +82,25 @@ public final class MachinePool implements AutoCloseable {
             b.perVmHostLimit,
             b.sshTimeout,
             b.provisionTimeout);
-    Duration beat = b.heartbeatInterval != null ? b.heartbeatInterval : leaseDuration.dividedBy(3);
-    scheduler.scheduleWithFixedDelay(
-        this::heartbeat, beat.toMillis(), beat.toMillis(), TimeUnit.MILLISECONDS);
-    if (b.reaperInterval != null) {
-      scheduler.scheduleWithFixedDelay(
-          this::backgroundReap,
-          b.reaperInterval.toMillis(),
-          b.reaperInterval.toMillis(),
-          TimeUnit.MILLISECONDS);
+    this.vms = new VmCleanup(provisioning, locks, workers, b.provisionTimeout);
+    this.keeper =
+        new LeaseKeeper(locks, leaseDuration, b.safetyMargin(), b.heartbeatInterval(), threads);
+    this.background = new BackgroundRelease(threads);
+    this.reaper =
+        new Reaper(
+            locks,
+            keeper,
+            vms,
+            provisioning,
+            listeners,
+            leaseDuration,
+            db::defaultDeadline,
+            this::takenOver);
+    if (b.backgroundReaper) {
+      reaper.start(b.reaperInterval(), threads);
     }
     if (b.releaseOnShutdown) {
-      shutdownHook = new Thread(this::releaseOpenLeases, "machinepool-" + id + "-shutdown");
+      shutdownHook = threads.thread("shutdown", this::releaseOpenLeases);
       Runtime.getRuntime().addShutdownHook(shutdownHook);
     } else {
       shutdownHook = null;
@@ -156,15 +154,28 @@ public final class MachinePool implements AutoCloseable {
     provisioning.validate(request, rows::vmHosts);
     String token = UUID.randomUUID().toString();
     Duration lease = request.keepUntilUnlocked() ? null : leaseDuration;
-    JdbcLockStore.Acquired acquired = acquire(request, token, lease);
+    Deadline deadline = Deadline.after(max(request.waitUpTo(), contentionTimeout));
+    JdbcLockStore.Acquired acquired;
+    try {
+      acquired = acquire(request, token, lease, deadline);
+    } catch (JdbcLockStore.OutcomeUnknownException e) {
+      releaseInBackground(e.token());
+      throw e;
+    }
     Lease held = new Lease(this, token, request, acquired.machines(), acquired.expiresAt());
     if (!request.keepUntilUnlocked()) {
+      held.keeping(
+          keeper.keep(
+              token,
+              acquired.startedNanos(),
+              acquired.expiresAt(),
+              reason -> leaseLost(held, reason)));
       openLeases.put(token, held);
     }
     listeners.locked(held);
-    if (provisioning.needsWork(held.machines())) {
+    if (provisioning.needsWork(held.held())) {
       try {
-        held.machines(provisioning.prepare(held.machines(), request));
+        held.machines(provisioning.prepare(held.held(), request));
       } catch (ProvisioningException e) {
         log.warn("provisioning failed, releasing {}: {}", held.names(), e.getMessage());
         try {
@@ -178,7 +189,7 @@ public final class MachinePool implements AutoCloseable {
     if (log.isInfoEnabled()) {
       log.info(
           "locked {} for {}{}: {}",
-          describeCount(held.machines()),
+          describeCount(held.held()),
           request.owner(),
           request.description() == null ? "" : " (" + request.description() + ")",
           String.join(", ", held.names()));
@@ -186,25 +197,50 @@ public final class MachinePool implements AutoCloseable {
     return held;
   }
 
-  private JdbcLockStore.Acquired acquire(LockRequest request, String token, Duration lease) {
-    long deadline = System.nanoTime() + request.waitUpTo().toNanos();
+  /**
+   * Locks within one deadline: {@code waitUpTo} for free machines, or the contention timeout when
+   * that is longer, through every retry layer and database round trip below.
+   */
+  private JdbcLockStore.Acquired acquire(
+      LockRequest request, String token, Duration lease, Deadline deadline) {
+    Deadline waiting = Deadline.after(request.waitUpTo());
     for (int attempt = 1; ; attempt++) {
       try {
         return request.byName()
-            ? locks.lockNames(request, token, lease, contentionTimeout)
-            : locks.lockMany(request, token, lease, contentionTimeout);
+            ? locks.lockNames(request, token, lease, deadline)
+            : locks.lockMany(request, token, lease, deadline);
       } catch (NotEnoughMachinesException e) {
-        long left = deadline - System.nanoTime();
-        if (left <= 0) {
-          throw e;
-        }
         Duration pause =
             Database.Backoff.jittered(Duration.ofMillis(100), attempt, Duration.ofSeconds(2));
+        if (waiting.passed()) {
+          throw e;
+        }
         log.debug("{}; waiting {} ms before trying again", e.getMessage(), pause.toMillis());
-        Database.Backoff.sleep(pause.toNanos() < left ? pause : Duration.ofNanos(left));
+        Database.Backoff.sleep(waiting.wouldPass(pause) ? waiting.remaining() : pause);
       }
       checkOpen();
     }
+  }
+
+  private static Duration max(Duration a, Duration b) {
+    return a.compareTo(b) >= 0 ? a : b;
+  }
+
+  /** Whatever a lock whose outcome is unknown may hold, released in the background. */
+  private void releaseInBackground(String token) {
+    background.retry(
+        "release what lock " + token + " may hold",
+        Deadline.after(max(leaseDuration, Duration.ofMinutes(1))),
+        () -> {
+          locks.unlockToken(token, db.defaultDeadline());
+          return true;
+        },
+        () ->
+            log.warn(
+                "could not find out whether lock {} committed; if it did, its machines are freed"
+                    + " when its lease expires (a lock kept until unlocked must be unlocked by"
+                    + " hand)",
+                token));
   }
 
   private static String describeCount(List<Machine> machines) {
@@ -271,7 +307,7 @@ public final class MachinePool implements AutoCloseable {
           null,
           null);
     }
-    cleanUp(machine);
+    vms.destroy(machine);
     if (!locks.unlockGeneration(name, owner, machine.generation())) {
       throw new LockConflictException(
           name + " changed hands while it was being unlocked; check its state and try again");
@@ -283,60 +319,6 @@ public final class MachinePool implements AutoCloseable {
   private static NoSuchMachineException notFound(String name) {
     return new NoSuchMachineException(
         "no machine named " + name + " in the inventory; add it with inventory().add(...)");
-  }
-
-  /** Destroys a VM the caller holds at the machine's generation; on failure marks it down. */
-  private void cleanUp(Machine machine) {
-    try {
-      provisioning.release(machine);
-    } catch (RuntimeException e) {
-      ProvisioningException failure =
-          e instanceof ProvisioningException p
-              ? p
-              : new ProvisioningException(machine.name(), "destroy failed: " + e, null, null, e);
-      String reason = "destroy failed, VM may still use its host: " + failure.getMessage();
-      locks.markDownIfHeld(
-          machine.name(),
-          machine.generation(),
-          reason.substring(0, Math.min(reason.length(), 4000)));
-      log.error("{} stays locked and is marked down: {}", machine.name(), failure.getMessage());
-      throw failure;
-    }
-  }
-
-  /** Destroys a VM on a worker thread, so that the VMs of one lease are destroyed in parallel. */
-  private Future<?> destroyInBackground(Machine machine) {
-    try {
-      return workers.submit(() -> cleanUp(machine));
-    } catch (RejectedExecutionException e) {
-      // the pool is closing: destroy on this thread instead
-      FutureTask<Void> inline = new FutureTask<>(() -> cleanUp(machine), null);
-      inline.run();
-      return inline;
-    }
-  }
-
-  /** Waits for a destroy; returns its failure, or {@code null} when the VM is gone. */
-  private ProvisioningException awaitDestroy(Machine machine, Future<?> destroy) {
-    try {
-      destroy.get(provisionTimeout.toMillis(), TimeUnit.MILLISECONDS);
-      return null;
-    } catch (ExecutionException e) {
-      return e.getCause() instanceof ProvisioningException p
-          ? p
-          : new ProvisioningException(
-              machine.name(), "destroy failed: " + e.getCause(), null, null, e);
-    } catch (TimeoutException e) {
-      destroy.cancel(true);
-      String reason = "destroy did not finish within " + provisionTimeout;
-      locks.markDownIfHeld(
-          machine.name(), machine.generation(), reason + ", VM may still use its host");
-      return new ProvisioningException(machine.name(), reason, null, null, e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return new ProvisioningException(
-          machine.name(), "interrupted while destroying", null, null, e);
-    }
   }
 
   /**
@@ -443,84 +425,37 @@ public final class MachinePool implements AutoCloseable {
   }
 
   /**
-   * Releases every lease whose holder stopped renewing it, destroying VMs first.
+   * Releases every lease whose holder stopped renewing it, destroying VMs first, now on this thread
+   * (the background reaper, on unless the builder switched it off, does the same regularly). A VM
+   * slot is released only by a pool with a provisioner, which can destroy its VM; this pool leaves
+   * others locked and logs a warning.
    *
    * @return the machines released
    */
   public List<Machine> reapExpired() {
     checkOpen();
-    List<Machine> released = new ArrayList<>();
-    for (JdbcLockStore.ExpiredLease expired : locks.expired()) {
-      String reaper = UUID.randomUUID().toString();
-      List<Machine> claimed = locks.claimExpired(expired.token(), reaper, leaseDuration);
-      if (claimed.isEmpty()) {
-        continue; // renewed or reaped by someone else meanwhile
-      }
-      List<String> names = claimed.stream().map(Machine::name).toList();
-      Lease local = openLeases.remove(expired.token());
-      if (local != null) {
-        local.markLost();
-      }
-      listeners.leaseExpired(expired.token(), names);
-      List<String> unlock = new ArrayList<>();
-      for (Machine machine : claimed) {
-        try {
-          cleanUp(machine);
-          unlock.add(machine.name());
-        } catch (ProvisioningException e) {
-          log.error("reaper could not destroy {}: {}", machine.name(), e.getMessage());
-        }
-      }
-      locks.unlock(reaper, unlock);
-      claimed.stream()
-          .filter(m -> unlock.contains(m.name()))
-          .forEach(
-              m -> {
-                released.add(m);
-                listeners.released(m);
-              });
-      log.info(
-          "reaped expired lease of {} ({}): {}",
-          claimed.get(0).lockedBy(),
-          expired.token(),
-          String.join(", ", unlock));
-    }
-    return released;
+    return reaper.reap();
   }
 
-  private void backgroundReap() {
-    try {
-      reapExpired();
-    } catch (RuntimeException e) {
-      log.warn("background reaper failed, will try again: {}", e.getMessage());
+  /** A reaper (this pool's or another's) claimed a lease: if it is one of ours, it is lost. */
+  private void takenOver(String token) {
+    Lease local = openLeases.get(token);
+    if (local != null && local.keeping() != null) {
+      local.keeping().lose("it expired and a reaper took over its machines");
     }
   }
 
-  private void heartbeat() {
-    for (Lease lease : openLeases.values()) {
-      try {
-        renewQuietly(lease);
-      } catch (RuntimeException e) {
-        log.warn("heartbeat of lease {} failed, will try again: {}", lease.token(), e.getMessage());
-      }
+  private void leaseLost(Lease lease, String reason) {
+    openLeases.remove(lease.token(), lease);
+    if (lease.keeping() != null) {
+      keeper.forget(lease.keeping());
     }
-  }
-
-  private boolean renewQuietly(Lease lease) {
-    var expires = locks.renew(lease.token(), leaseDuration);
-    if (expires == null) {
-      if (lease.markLost()) {
-        openLeases.remove(lease.token());
-        log.warn(
-            "lease {} of {} was lost: its machines were released or taken over",
-            lease.token(),
-            lease.names());
-        listeners.leaseExpired(lease.token(), lease.names());
-      }
-      return false;
+    if (lease.markLost(reason)) {
+      log.warn(
+          "lease {} of {} on {} is lost: {}", lease.token(), lease.owner(), lease.names(), reason);
+      listeners.leaseLost(lease, reason);
+      listeners.leaseExpired(lease.token(), lease.names());
     }
-    lease.expiresAt(expires);
-    return true;
   }
 
   void renew(Lease lease) {
@@ -528,46 +463,82 @@ public final class MachinePool implements AutoCloseable {
     if (lease.request().keepUntilUnlocked()) {
       return; // no expiry to extend
     }
-    if (!lease.isOpen() || !renewQuietly(lease)) {
+    Lease.State state = lease.state();
+    if (state == Lease.State.LOST) {
+      lease.checkSafe();
+    }
+    if (state != Lease.State.OPEN) {
       throw new LockConflictException(
           "lease "
               + lease.token()
               + " on "
               + lease.names()
               + " is "
-              + lease.state().name().toLowerCase(java.util.Locale.ROOT)
+              + state.name().toLowerCase(java.util.Locale.ROOT)
               + "; lock the machines again");
     }
+    keeper.renewNow(lease.keeping(), "lease " + lease.token() + " on " + lease.names());
   }
 
   void release(Lease lease) {
     openLeases.remove(lease.token());
+    if (lease.keeping() != null) {
+      keeper.forget(lease.keeping());
+    }
+    try {
+      releaseOnce(lease, db.defaultDeadline());
+    } catch (DatabaseException e) {
+      lease.releasing();
+      Deadline bound = Deadline.after(max(leaseDuration, Duration.ofMinutes(1)));
+      background.retry(
+          "release lease " + lease.token() + " on " + lease.names(),
+          bound,
+          () -> {
+            releaseOnce(lease, db.defaultDeadline());
+            lease.released();
+            return true;
+          },
+          () ->
+              log.warn(
+                  "gave up releasing lease {} on {}; it expires, and any pool's reaper frees it",
+                  lease.token(),
+                  lease.names()));
+      throw new DatabaseException(
+          "could not release lease "
+              + lease.token()
+              + " on "
+              + lease.names()
+              + ": "
+              + e.getMessage()
+              + "; the pool keeps trying in the background for up to "
+              + bound.remaining().toSeconds()
+              + " s (the lease is RELEASING until then), after which the lease expires and any"
+              + " pool's reaper frees its machines",
+          e);
+    }
+  }
+
+  /** Destroys the VMs the lease still holds, then unlocks what it holds, within a deadline. */
+  private void releaseOnce(Lease lease, Deadline deadline) {
+    List<Machine> machines = lease.held();
     List<String> unlock = new ArrayList<>();
-    List<ProvisioningException.Failure> failures = new ArrayList<>();
-    Map<Machine, Future<?>> destroys = new LinkedHashMap<>();
-    for (Machine machine : lease.machines()) {
+    List<Machine> destroy = new ArrayList<>();
+    for (Machine machine : machines) {
       if (!machine.isVirtual()) {
         unlock.add(machine.name());
-      } else if (!locks.holds(machine.name(), lease.token())) {
+      } else if (!locks.holds(machine.name(), lease.token(), deadline)) {
         log.warn(
             "{} is no longer held by lease {} (it expired, or was taken over): not destroying it;"
                 + " an expired lease is the reaper's to clean up",
             machine.name(),
             lease.token());
       } else {
-        destroys.put(machine, destroyInBackground(machine));
+        destroy.add(machine);
       }
     }
-    destroys.forEach(
-        (machine, destroy) -> {
-          ProvisioningException failure = awaitDestroy(machine, destroy);
-          if (failure == null) {
-            unlock.add(machine.name());
-          } else {
-            failures.addAll(failure.failures());
-          }
-        });
-    int count = locks.unlock(lease.token(), unlock);
+    Map<Machine, ProvisioningException> failed = vms.destroyAll(destroy);
+    destroy.stream().filter(m -> !failed.containsKey(m)).forEach(m -> unlock.add(m.name()));
+    int count = locks.unlock(lease.token(), unlock, deadline);
     if (count < unlock.size()) {
       log.info(
           "lease {} still held {} of its {} machines when it was closed; the others had been"
@@ -576,15 +547,17 @@ public final class MachinePool implements AutoCloseable {
           count,
           unlock.size());
     }
-    lease.machines().stream().filter(m -> unlock.contains(m.name())).forEach(listeners::released);
+    machines.stream().filter(m -> unlock.contains(m.name())).forEach(listeners::released);
     if (log.isInfoEnabled()) {
       log.info(
           "unlocked {} for {}: {}",
-          describeCount(lease.machines()),
+          describeCount(machines),
           lease.owner(),
           String.join(", ", unlock));
     }
-    if (!failures.isEmpty()) {
+    if (!failed.isEmpty()) {
+      List<ProvisioningException.Failure> failures = new ArrayList<>();
+      failed.values().forEach(f -> failures.addAll(f.failures()));
       throw new ProvisioningException(failures, null);
     }
   }
@@ -615,12 +588,17 @@ public final class MachinePool implements AutoCloseable {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
-    scheduler.shutdownNow();
+    reaper.stop();
     releaseOpenLeases();
+    keeper.stop();
+    background.stop();
     workers.shutdownNow();
     try {
-      workers.awaitTermination(10, TimeUnit.SECONDS);
-      scheduler.awaitTermination(10, TimeUnit.SECONDS);
+      Deadline stopping = Deadline.after(Duration.ofSeconds(10));
+      workers.awaitTermination(stopping.remainingNanos(), TimeUnit.NANOSECONDS);
+      reaper.awaitStopped(stopping);
+      keeper.awaitStopped(stopping);
+      background.awaitStopped(stopping);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
@@ -631,15 +609,6 @@ public final class MachinePool implements AutoCloseable {
         // the JVM is shutting down already: the hook is running or has run
       }
     }
-  }
-
-  private static ThreadFactory daemon(String name) {
-    AtomicInteger n = new AtomicInteger();
-    return r -> {
-      Thread t = new Thread(r, name + "-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    };
   }
 
   /**
@@ -663,9 +632,46 @@ public final class MachinePool implements AutoCloseable {
     private int perVmHostLimit = 4;
     private int markDownAfterFailures = 3;
     private boolean releaseOnShutdown = true;
+    private boolean backgroundReaper = true;
+    private Duration safetyMargin;
+    private Duration databaseTimeout = Database.DEFAULT_TIMEOUT;
+    private ThreadFactory threadFactory;
     private final List<PoolListener> listeners = new ArrayList<>();
 
     private Builder() {}
+
+    /** The heartbeat interval set, or a third of the lease. */
+    Duration heartbeatInterval() {
+      return heartbeatInterval != null ? heartbeatInterval : leaseDuration.dividedBy(3);
+    }
+
+    /**
+     * The safety margin set; by default a tenth of the lease, at least 100 ms and at most a minute,
+     * but never more than half the time between a renewal and the lease's expiry.
+     */
+    Duration safetyMargin() {
+      if (safetyMargin != null) {
+        return safetyMargin;
+      }
+      Duration tenth = leaseDuration.dividedBy(10);
+      Duration margin =
+          tenth.compareTo(Duration.ofMillis(100)) < 0
+              ? Duration.ofMillis(100)
+              : tenth.compareTo(Duration.ofMinutes(1)) > 0 ? Duration.ofMinutes(1) : tenth;
+      Duration room = leaseDuration.minus(heartbeatInterval()).dividedBy(2);
+      return margin.compareTo(room) > 0 ? room : margin;
+    }
+
+    /** The reaper interval set, or half the lease, at least a second and at most a minute. */
+    Duration reaperInterval() {
+      if (reaperInterval != null) {
+        return reaperInterval;
+      }
+      Duration half = leaseDuration.dividedBy(2);
+      return half.compareTo(Duration.ofSeconds(1)) < 0
+          ? Duration.ofSeconds(1)
+          : half.compareTo(Duration.ofMinutes(1)) > 0 ? Duration.ofMinutes(1) : half;
+    }
 
     /**
      * The database that holds the locks (required). Any JDBC data source; H2, PostgreSQL and
@@ -737,13 +743,69 @@ public final class MachinePool implements AutoCloseable {
     }
 
     /**
-     * Runs {@link MachinePool#reapExpired()} in the background this often (default: never).
+     * Runs {@link MachinePool#reapExpired()} in the background this often (default: half the lease
+     * duration, at least a second and at most a minute), and switches the background reaper on.
      *
      * @param value positive
      * @return this builder
      */
     public Builder reapExpiredEvery(Duration value) {
       this.reaperInterval = value;
+      this.backgroundReaper = true;
+      return this;
+    }
+
+    /**
+     * Whether a background thread releases expired leases (default {@code true}): the leases of a
+     * holder that crashed or was cut off are then freed within the lease duration plus the reaper
+     * interval, by whichever pool on the database gets there first. Switch it off only when
+     * something else calls {@link MachinePool#reapExpired()}.
+     *
+     * @param value whether to run the background reaper
+     * @return this builder
+     */
+    public Builder backgroundReaper(boolean value) {
+      this.backgroundReaper = value;
+      return this;
+    }
+
+    /**
+     * How much earlier than the lease's expiry a holder is told that its lease may be lost
+     * (default: a tenth of the lease duration, at least 100 ms and at most a minute). It covers the
+     * database clock running faster than this JVM's between renewals; see {@link Lease} for the
+     * guarantee.
+     *
+     * @param value positive; with the heartbeat interval, shorter than the lease duration
+     * @return this builder
+     */
+    public Builder safetyMargin(Duration value) {
+      this.safetyMargin = value;
+      return this;
+    }
+
+    /**
+     * The longest any call spends on the database when it has no deadline of its own (default 30
+     * seconds): listing, inventory changes, unlocking, each renewal and reaper pass. Lock requests
+     * are bounded by their {@code waitUpTo} or the {@linkplain #contentionTimeout contention
+     * timeout}, whichever is longer. Each statement's network timeout is set to the time left.
+     *
+     * @param value positive
+     * @return this builder
+     */
+    public Builder databaseTimeout(Duration value) {
+      this.databaseTimeout = value;
+      return this;
+    }
+
+    /**
+     * Makes the pool's threads (default: the JVM's default thread factory). The pool names them
+     * {@code machinepool-<n>-<job>-<k>} and makes them daemons.
+     *
+     * @param value the factory
+     * @return this builder
+     */
+    public Builder threadFactory(ThreadFactory value) {
+      this.threadFactory = Checks.notNull(value, "threadFactory");
       return this;
     }
 
@@ -900,12 +962,27 @@ public final class MachinePool implements AutoCloseable {
       if (reaperInterval != null) {
         Checks.positive(reaperInterval, "reapExpiredEvery");
       }
+      if (safetyMargin != null) {
+        Checks.positive(safetyMargin, "safetyMargin");
+      }
+      Checks.positive(databaseTimeout, "databaseTimeout");
+      if (heartbeatInterval().plus(safetyMargin()).compareTo(leaseDuration) >= 0) {
+        throw new InvalidRequestException(
+            "heartbeatInterval "
+                + heartbeatInterval()
+                + " plus safetyMargin "
+                + safetyMargin()
+                + " must be shorter than leaseDuration "
+                + leaseDuration
+                + ", or a lease is lost before its first renewal");
+      }
       range(retryAttempts, 1, 100, "retryAttempts");
       range(provisioningThreads, 1, 1024, "provisioningThreads");
       range(perVmHostLimit, 1, 1024, "perVmHostLimit");
       range(markDownAfterFailures, 1, 100, "markDownAfterFailures");
       Database db =
-          Database.connect(dataSource, Checks.notNull(tablePrefix, "tablePrefix"), retryAttempts);
+          Database.connect(dataSource, Checks.notNull(tablePrefix, "tablePrefix"), retryAttempts)
+              .withDefaultTimeout(databaseTimeout);
       new Schema(db).migrate();
       return new MachinePool(this, db);
     }

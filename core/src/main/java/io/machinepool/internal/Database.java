@@ -16,6 +16,12 @@ import org.slf4j.LoggerFactory;
  * unit of work, given back at once; transactions rolled back on any failure; serialization failures
  * and deadlocks retried a bounded number of times with jittered exponential backoff; every other
  * {@link SQLException} turned into a {@link DatabaseException} that names the SQL state.
+ *
+ * <p>Every unit of work runs under a {@link Deadline}: the caller's, or the database timeout when
+ * the call has none of its own. No retry starts after it, and the connection's network timeout
+ * ({@link Connection#setNetworkTimeout}) is set to the time left, so that a statement whose answer
+ * never comes (a partition, a stalled server) fails when the deadline passes instead of waiting on
+ * the socket. The previous network timeout is restored before the connection is given back.
  */
 public final class Database {
   private static final Logger log = LoggerFactory.getLogger(Database.class);
@@ -34,19 +40,52 @@ public final class Database {
     T run(Connection connection) throws SQLException;
   }
 
+  /** Runs {@link Connection#setNetworkTimeout}'s callbacks on the calling thread. */
+  private static final java.util.concurrent.Executor DIRECT = Runnable::run;
+
+  /** The bound of a call that has no deadline of its own, unless the pool says otherwise. */
+  public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
+
   private final DataSource dataSource;
   private final Dialect dialect;
   private final String prefix;
   private final int maxAttempts;
   private final Duration baseBackoff;
+  private final Duration defaultTimeout;
+  private volatile boolean networkTimeouts = true;
 
   private Database(
-      DataSource dataSource, Dialect dialect, String prefix, int maxAttempts, Duration backoff) {
+      DataSource dataSource,
+      Dialect dialect,
+      String prefix,
+      int maxAttempts,
+      Duration backoff,
+      Duration defaultTimeout) {
     this.dataSource = dataSource;
     this.dialect = dialect;
     this.prefix = prefix;
     this.maxAttempts = maxAttempts;
     this.baseBackoff = backoff;
+    this.defaultTimeout = defaultTimeout;
+  }
+
+  /**
+   * The same database with another bound for calls that have no deadline of their own.
+   *
+   * @param timeout positive
+   * @return the database
+   */
+  public Database withDefaultTimeout(Duration timeout) {
+    return new Database(dataSource, dialect, prefix, maxAttempts, baseBackoff, timeout);
+  }
+
+  /**
+   * A deadline the database timeout from now, for calls that have none of their own.
+   *
+   * @return the deadline
+   */
+  public Deadline defaultDeadline() {
+    return Deadline.after(defaultTimeout);
   }
 
   /**
@@ -83,7 +122,8 @@ public final class Database {
     try (Connection connection = dataSource.getConnection()) {
       Dialect dialect = forced != null ? forced : Dialect.of(connection);
       log.debug("lock database is {} ({})", dialect, connection.getMetaData().getURL());
-      return new Database(dataSource, dialect, prefix, maxAttempts, Duration.ofMillis(5));
+      return new Database(
+          dataSource, dialect, prefix, maxAttempts, Duration.ofMillis(5), DEFAULT_TIMEOUT);
     } catch (SQLException e) {
       throw failure("connect to the lock database", e);
     }
@@ -127,7 +167,21 @@ public final class Database {
    * @throws DatabaseException when the database fails or retries are exhausted
    */
   public <T> T inTransaction(String what, Work<T> work) {
-    return withRetry(what, work, true);
+    return withRetry(what, defaultDeadline(), work, true);
+  }
+
+  /**
+   * Runs work in one transaction within a deadline, retrying it when the database reports a
+   * serialization failure or deadlock and time is left.
+   *
+   * @param what what the work does, for messages
+   * @param deadline when the work must be done, retries and all
+   * @param work the work
+   * @return its result
+   * @throws DatabaseException when the database fails, retries are exhausted or the deadline passes
+   */
+  public <T> T inTransaction(String what, Deadline deadline, Work<T> work) {
+    return withRetry(what, deadline, work, true);
   }
 
   /**
@@ -138,27 +192,46 @@ public final class Database {
    * @return its result
    */
   public <T> T autoCommit(String what, Work<T> work) {
-    return withRetry(what, work, false);
+    return withRetry(what, defaultDeadline(), work, false);
   }
 
-  private <T> T withRetry(String what, Work<T> work, boolean transaction) {
+  /**
+   * Runs work in auto-commit mode within a deadline.
+   *
+   * @param what what the work does, for messages
+   * @param deadline when the work must be done, retries and all
+   * @param work the work
+   * @return its result
+   * @throws DatabaseException when the database fails, retries are exhausted or the deadline passes
+   */
+  public <T> T autoCommit(String what, Deadline deadline, Work<T> work) {
+    return withRetry(what, deadline, work, false);
+  }
+
+  private <T> T withRetry(String what, Deadline deadline, Work<T> work, boolean transaction) {
     for (int attempt = 1; ; attempt++) {
+      if (deadline.passed()) {
+        throw new DatabaseException(
+            "could not " + what + ": its deadline passed before the database answered");
+      }
       try {
-        return once(work, transaction);
+        return once(work, transaction, deadline);
       } catch (SQLException e) {
-        if (attempt >= maxAttempts || !dialect.isRetryable(e)) {
+        Duration pause = Backoff.jittered(baseBackoff, attempt, Duration.ofMillis(500));
+        if (attempt >= maxAttempts || !dialect.isRetryable(e) || deadline.wouldPass(pause)) {
           throw failure(what, e);
         }
         log.debug(
             "{}: retryable failure (attempt {}/{}): {}", what, attempt, maxAttempts, e.toString());
-        Backoff.sleep(Backoff.jittered(baseBackoff, attempt, Duration.ofMillis(500)));
+        Backoff.sleep(pause);
       }
     }
   }
 
-  private <T> T once(Work<T> work, boolean transaction) throws SQLException {
+  private <T> T once(Work<T> work, boolean transaction, Deadline deadline) throws SQLException {
     try (Connection connection = dataSource.getConnection()) {
       boolean autoCommit = connection.getAutoCommit();
+      int networkTimeout = boundNetwork(connection, deadline);
       try {
         if (autoCommit == transaction) {
           connection.setAutoCommit(!transaction);
@@ -169,14 +242,45 @@ public final class Database {
         }
         return result;
       } catch (SQLException | RuntimeException | Error e) {
-        if (transaction) {
+        if (transaction && !dialect.isConnectionFailure(e)) {
           rollbackQuietly(connection, e);
         }
         throw e;
       } finally {
-        restore(connection, autoCommit);
+        restore(connection, autoCommit, networkTimeout);
       }
     }
+  }
+
+  /**
+   * Sets the connection's network timeout to the time left before the deadline.
+   *
+   * @return the previous timeout, to restore; -1 when the driver has none
+   */
+  private int boundNetwork(Connection connection, Deadline deadline) throws SQLException {
+    if (!networkTimeouts) {
+      return -1;
+    }
+    try {
+      int previous = connection.getNetworkTimeout();
+      connection.setNetworkTimeout(DIRECT, deadline.remainingMillisForTimeout());
+      return previous;
+    } catch (java.sql.SQLFeatureNotSupportedException | UnsupportedOperationException e) {
+      log.debug("the JDBC driver has no network timeout: {}", e.toString());
+      networkTimeouts = false;
+      return -1;
+    }
+  }
+
+  /**
+   * Whether a failure means that the connection to the database was lost or timed out, so that the
+   * outcome of a statement that was sent is unknown.
+   *
+   * @param e a failure of this database's work
+   * @return {@code true} for a lost connection
+   */
+  public boolean isConnectionFailure(Throwable e) {
+    return dialect.isConnectionFailure(e);
   }
 
   private static void rollbackQuietly(Connection connection, Throwable failure) {
@@ -187,10 +291,16 @@ public final class Database {
     }
   }
 
-  private static void restore(Connection connection, boolean autoCommit) {
+  private static void restore(Connection connection, boolean autoCommit, int networkTimeout) {
     try {
+      if (connection.isClosed()) {
+        return;
+      }
       if (connection.getAutoCommit() != autoCommit) {
         connection.setAutoCommit(autoCommit);
+      }
+      if (networkTimeout >= 0) {
+        connection.setNetworkTimeout(DIRECT, networkTimeout);
       }
     } catch (SQLException e) {
       log.debug("could not restore connection settings: {}", e.toString());

@@ -148,6 +148,55 @@ public enum Dialect {
   }
 
   /**
+   * Whether a failure means that the connection was lost or timed out, so that the outcome of a
+   * statement already sent is unknown: SQL state class 08, the JDBC connection and timeout
+   * exception types, a socket that failed or timed out underneath, a server shutting down
+   * (PostgreSQL 57P01 to 57P03), and H2's broken connection (90067).
+   */
+  boolean isConnectionFailure(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.sql.SQLRecoverableException
+          || t instanceof java.sql.SQLNonTransientConnectionException
+          || t instanceof java.sql.SQLTransientConnectionException
+          || t instanceof java.sql.SQLTimeoutException
+          || t instanceof java.io.IOException) {
+        return true;
+      }
+      if (t instanceof SQLException sql) {
+        String state = sql.getSQLState();
+        if (state != null && (state.startsWith("08") || state.startsWith("57P0"))) {
+          return true;
+        }
+        if (this == H2 && sql.getErrorCode() == 90067) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Whether a failure is a refusal to wait for a row lock that another transaction holds (the
+   * lock-by-name statement asks not to wait): PostgreSQL's 55P03, MariaDB's lock wait timeout.
+   */
+  boolean isRowBusy(SQLException e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SQLException sql) {
+        if ("55P03".equals(sql.getSQLState())) {
+          return true;
+        }
+        if (this == MARIADB && sql.getErrorCode() == 1205) {
+          return true;
+        }
+        if (this == H2 && sql.getErrorCode() == 50200) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /**
    * Whether a failed statement is worth retrying in a new transaction: serialization failures,
    * deadlocks, lock wait timeouts and H2's concurrent update errors.
    */

@@ -63,8 +63,31 @@ public final class JdbcLockStore {
    *
    * @param machines the locked machines, sorted by name
    * @param expiresAt when the lease expires unless renewed; {@code null} for a lock without expiry
+   * @param startedNanos {@link System#nanoTime()} when the statement that took the lock was sent:
+   *     the database clock read for the expiry cannot be earlier, so the lease is safe until this
+   *     plus its duration
    */
-  public record Acquired(List<Machine> machines, Instant expiresAt) {}
+  public record Acquired(List<Machine> machines, Instant expiresAt, long startedNanos) {}
+
+  /**
+   * A lock whose statement was sent but whose outcome could not be learnt before the deadline: the
+   * connection was lost, and the database could not be asked afterwards. Whatever it committed is
+   * held under {@link #token()}.
+   */
+  public static final class OutcomeUnknownException extends io.machinepool.DatabaseException {
+    private static final long serialVersionUID = 1L;
+    private final String token;
+
+    OutcomeUnknownException(String message, String token, Throwable cause) {
+      super(message, cause);
+      this.token = token;
+    }
+
+    /** The token the lock would hold its machines under, had it committed. */
+    public String token() {
+      return token;
+    }
+  }
 
   /**
    * A lease that expired without being renewed.
@@ -111,52 +134,148 @@ public final class JdbcLockStore {
   }
 
   /**
-   * Locks the named machines, all or none.
+   * Locks the named machines, all or none. A row that another transaction holds is not waited for
+   * (PostgreSQL {@code FOR UPDATE NOWAIT}, MariaDB {@code innodb_lock_wait_timeout=0}; H2 waits at
+   * most its {@code LOCK_TIMEOUT}): the refusal counts as a collision and is retried within the
+   * deadline.
    *
    * @param request a request by name
    * @param token the new lease's token
    * @param lease the lease duration, or {@code null} for a lock without expiry
-   * @param contentionBudget how long to retry when a concurrent change makes the outcome unclear
+   * @param deadline when to give up retrying collisions and lost connections
    * @return the locked machines
    * @throws NoSuchMachineException when a name is not in the inventory
    * @throws LockConflictException when a machine is locked by someone else
+   * @throws LockContentionException when collisions outlast the deadline
+   * @throws OutcomeUnknownException when the connection was lost and the outcome stays unknown
    */
-  public Acquired lockNames(
-      LockRequest request, String token, Duration lease, Duration contentionBudget) {
+  public Acquired lockNames(LockRequest request, String token, Duration lease, Deadline deadline) {
     List<String> names = request.names();
+    String rows = MachineRows.markers(names.size());
+    String target =
+        dialect == Dialect.POSTGRESQL
+            ? "(SELECT name FROM " + machine + " WHERE name IN " + rows + " FOR UPDATE NOWAIT)"
+            : rows;
     String sql =
-        "UPDATE "
+        (dialect == Dialect.MARIADB ? "SET STATEMENT innodb_lock_wait_timeout = 0 FOR " : "")
+            + "UPDATE "
             + machine
             + " SET"
             + lockAssignments(lease)
             + " WHERE name IN "
-            + MachineRows.markers(names.size())
+            + target
             + " AND (up = TRUE OR vpshost IS NULL)"
             + " AND (locked = FALSE OR (locked_by = ? AND description = ? AND description <> ''))";
-    Database.Work<Acquired> work =
-        c ->
-            lockRows(
-                c,
-                sql,
-                request,
-                token,
-                lease,
-                names,
-                Arrays.asList(request.owner(), request.description()));
-    long deadline = System.nanoTime() + contentionBudget.toNanos();
+    String what = "lock " + names;
     for (int attempt = 1; ; attempt++) {
-      // One row is locked or not by its single conditional UPDATE: it needs no transaction around
-      // it, which saves the round trips of starting and committing one.
-      Acquired acquired =
-          names.size() == 1
-              ? db.autoCommit("lock " + names, work)
-              : db.inTransaction("lock " + names, work);
+      long started = System.nanoTime();
+      Database.Work<Acquired> work =
+          c ->
+              lockRows(
+                  c,
+                  sql,
+                  request,
+                  token,
+                  lease,
+                  names,
+                  Arrays.asList(request.owner(), request.description()),
+                  started);
+      Acquired acquired;
+      try {
+        // One row is locked or not by its single conditional UPDATE: it needs no transaction around
+        // it, which saves the round trips of starting and committing one.
+        acquired =
+            names.size() == 1
+                ? db.autoCommit(what, deadline, work)
+                : db.inTransaction(what, deadline, work);
+      } catch (io.machinepool.DatabaseException e) {
+        if (isRowBusy(e)) {
+          pauseOrGiveUp(
+              deadline, attempt, what, "a machine's row is held by an unfinished transaction");
+          continue;
+        }
+        if (!db.isConnectionFailure(e)) {
+          throw e;
+        }
+        acquired = resolve(what, token, names.size(), deadline, e);
+        if (acquired == null) {
+          pauseOrGiveUp(deadline, attempt, what, "the connection to the database was lost");
+          continue;
+        }
+      }
       if (acquired != null) {
         return acquired;
       }
-      explainRefusal(request);
+      explainRefusal(request, deadline);
       // Nothing wrong in committed state: a concurrent unlock or lock changed the rows under us.
-      pauseOrGiveUp(deadline, attempt, "lock " + names);
+      pauseOrGiveUp(deadline, attempt, what, "concurrent requesters kept colliding");
+    }
+  }
+
+  private boolean isRowBusy(io.machinepool.DatabaseException e) {
+    return e.getCause() instanceof SQLException sql && dialect.isRowBusy(sql);
+  }
+
+  /**
+   * Finds out by its token whether a lock whose connection was lost committed: returns the lease
+   * when it did, {@code null} when it did not (nothing is held under the token), and throws {@link
+   * OutcomeUnknownException} when the database cannot be asked before the deadline.
+   */
+  private Acquired resolve(
+      String what, String token, int expected, Deadline deadline, RuntimeException lost) {
+    log.debug("{}: connection lost, asking by lease token {} whether it committed", what, token);
+    for (int attempt = 1; ; attempt++) {
+      try {
+        long started = System.nanoTime();
+        Acquired found =
+            db.autoCommit(
+                "find lease " + token,
+                deadline,
+                c -> {
+                  Acquired a = selectLease(c, token);
+                  return new Acquired(a.machines(), a.expiresAt(), started);
+                });
+        if (found.machines().isEmpty()) {
+          return null;
+        }
+        if (found.machines().size() == expected) {
+          log.info("{} committed although its acknowledgement was lost (lease {})", what, token);
+          // The lease's safe time counts from the lost statement: earlier than this read, so safe.
+          return new Acquired(found.machines(), found.expiresAt(), found.startedNanos() - 1);
+        }
+        throw new OutcomeUnknownException(
+            "could not "
+                + what
+                + ": the database holds "
+                + found.machines().size()
+                + " of "
+                + expected
+                + " machines under lease "
+                + token
+                + "; releasing them",
+            token,
+            lost);
+      } catch (OutcomeUnknownException e) {
+        throw e;
+      } catch (io.machinepool.DatabaseException e) {
+        Duration pause =
+            Database.Backoff.jittered(Duration.ofMillis(50), attempt, Duration.ofSeconds(1));
+        if (!db.isConnectionFailure(e) || deadline.wouldPass(pause)) {
+          lost.addSuppressed(e);
+          throw new OutcomeUnknownException(
+              "could not "
+                  + what
+                  + ": the connection to the lock database was lost after the lock was sent, and"
+                  + " the database could not be asked in time whether it committed ("
+                  + lost.getMessage()
+                  + "); the pool keeps asking in the background and releases whatever lease "
+                  + token
+                  + " holds",
+              token,
+              lost);
+        }
+        Database.Backoff.sleep(pause);
+      }
     }
   }
 
@@ -174,7 +293,8 @@ public final class JdbcLockStore {
       String token,
       Duration lease,
       List<String> names,
-      List<String> conditionParams)
+      List<String> conditionParams,
+      long started)
       throws SQLException {
     String returning = dialect.updateReturning(sql, db.table("host_key"));
     Acquired acquired = null;
@@ -184,10 +304,10 @@ public final class JdbcLockStore {
       MachineRows.bind(update, i, conditionParams);
       if (returning != null) {
         try (ResultSet rs = update.executeQuery()) {
-          acquired = acquired(MachineRows.read(rs, dialect));
+          acquired = acquired(MachineRows.read(rs, dialect), started);
         }
       } else if (update.executeUpdate() == names.size()) {
-        acquired = selectLease(c, token);
+        acquired = withStart(selectLease(c, token), started);
       }
     }
     if (acquired == null || acquired.machines().size() != names.size()) {
@@ -199,15 +319,20 @@ public final class JdbcLockStore {
     return acquired;
   }
 
-  private static Acquired acquired(List<MachineRows.Row> rows) {
+  private static Acquired acquired(List<MachineRows.Row> rows, long started) {
     Instant expires = rows.isEmpty() ? null : rows.get(0).leaseExpires();
-    return new Acquired(rows.stream().map(MachineRows.Row::machine).toList(), expires);
+    return new Acquired(rows.stream().map(MachineRows.Row::machine).toList(), expires, started);
   }
 
-  private void explainRefusal(LockRequest request) {
+  private static Acquired withStart(Acquired acquired, long started) {
+    return new Acquired(acquired.machines(), acquired.expiresAt(), started);
+  }
+
+  private void explainRefusal(LockRequest request, Deadline deadline) {
     List<Machine> found =
         db.autoCommit(
             "read " + request.names(),
+            deadline,
             c ->
                 select(
                     c,
@@ -269,14 +394,14 @@ public final class JdbcLockStore {
    * @param request a request by type
    * @param token the new lease's token
    * @param lease the lease duration, or {@code null} for a lock without expiry
-   * @param contentionBudget how long to retry collisions with concurrent requesters
+   * @param deadline when to give up retrying collisions and lost connections
    * @return the locked machines
    * @throws NotEnoughMachinesException when fewer are free in committed state
    * @throws InvalidRequestException when no machine has any of the types
-   * @throws LockContentionException when collisions outlast the budget
+   * @throws LockContentionException when collisions outlast the deadline
+   * @throws OutcomeUnknownException when the connection was lost and the outcome stays unknown
    */
-  public Acquired lockMany(
-      LockRequest request, String token, Duration lease, Duration contentionBudget) {
+  public Acquired lockMany(LockRequest request, String token, Duration lease, Deadline deadline) {
     Filter filter = Filter.of(request);
     String pick =
         "SELECT name FROM "
@@ -285,40 +410,54 @@ public final class JdbcLockStore {
             + filter.sql
             + " AND up = TRUE AND locked = FALSE"
             + dialect.lockFreeRowsTail();
-    long deadline = System.nanoTime() + contentionBudget.toNanos();
+    String what = "lock " + request.count() + " " + filter.types;
     for (int attempt = 1; ; attempt++) {
-      Acquired acquired =
-          db.inTransaction(
-              "lock " + request.count() + " " + filter.types,
-              c -> {
-                List<String> names = new ArrayList<>(request.count());
-                try (PreparedStatement select = Database.prepare(c, pick)) {
-                  int i = MachineRows.bind(select, 1, filter.params);
-                  select.setInt(i, request.count());
-                  try (ResultSet rs = select.executeQuery()) {
-                    while (rs.next()) {
-                      names.add(rs.getString(1));
+      long started = System.nanoTime();
+      Acquired acquired;
+      try {
+        acquired =
+            db.inTransaction(
+                what,
+                deadline,
+                c -> {
+                  List<String> names = new ArrayList<>(request.count());
+                  try (PreparedStatement select = Database.prepare(c, pick)) {
+                    int i = MachineRows.bind(select, 1, filter.params);
+                    select.setInt(i, request.count());
+                    try (ResultSet rs = select.executeQuery()) {
+                      while (rs.next()) {
+                        names.add(rs.getString(1));
+                      }
                     }
                   }
-                }
-                if (names.size() < request.count()) {
-                  c.rollback();
-                  return null;
-                }
-                String sql =
-                    "UPDATE "
-                        + machine
-                        + " SET"
-                        + lockAssignments(lease)
-                        + " WHERE name IN "
-                        + MachineRows.markers(names.size())
-                        + " AND locked = FALSE";
-                return lockRows(c, sql, request, token, lease, names, List.of());
-              });
+                  if (names.size() < request.count()) {
+                    c.rollback();
+                    return null;
+                  }
+                  String sql =
+                      "UPDATE "
+                          + machine
+                          + " SET"
+                          + lockAssignments(lease)
+                          + " WHERE name IN "
+                          + MachineRows.markers(names.size())
+                          + " AND locked = FALSE";
+                  return lockRows(c, sql, request, token, lease, names, List.of(), started);
+                });
+      } catch (io.machinepool.DatabaseException e) {
+        if (!db.isConnectionFailure(e)) {
+          throw e;
+        }
+        acquired = resolve(what, token, request.count(), deadline, e);
+        if (acquired == null) {
+          pauseOrGiveUp(deadline, attempt, what, "the connection to the database was lost");
+          continue;
+        }
+      }
       if (acquired != null) {
         return acquired;
       }
-      int free = countFree(request, filter);
+      int free = countFree(request, filter, deadline);
       if (free < request.count()) {
         throw new NotEnoughMachinesException(
             "only "
@@ -333,11 +472,11 @@ public final class JdbcLockStore {
                 + request.count()
                 + " requested; nothing was locked");
       }
-      pauseOrGiveUp(deadline, attempt, "lock " + request.count() + " " + filter.types);
+      pauseOrGiveUp(deadline, attempt, what, "concurrent requesters kept colliding");
     }
   }
 
-  private int countFree(LockRequest request, Filter filter) {
+  private int countFree(LockRequest request, Filter filter, Deadline deadline) {
     String sql =
         "SELECT COUNT(*), SUM(CASE WHEN "
             + filter.sql
@@ -348,6 +487,7 @@ public final class JdbcLockStore {
     int[] counts =
         db.autoCommit(
             "count free machines",
+            deadline,
             c -> {
               try (PreparedStatement select = Database.prepare(c, sql)) {
                 int i = MachineRows.bind(select, 1, filter.params);
@@ -384,23 +524,26 @@ public final class JdbcLockStore {
         });
   }
 
-  private static void pauseOrGiveUp(long deadline, int attempt, String what) {
+  private static void pauseOrGiveUp(Deadline deadline, int attempt, String what, String why) {
     Duration pause =
         Database.Backoff.jittered(Duration.ofMillis(2), attempt, Duration.ofMillis(100));
-    if (System.nanoTime() + pause.toNanos() > deadline) {
+    if (deadline.wouldPass(pause)) {
       throw new LockContentionException(
           "could not "
               + what
-              + ": concurrent requesters kept colliding for "
+              + ": "
+              + why
+              + " for "
               + attempt
-              + " attempts; nothing was locked, try again");
+              + (attempt == 1 ? " attempt" : " attempts")
+              + " until the deadline; nothing was locked, try again");
     }
-    log.debug("{}: collided with a concurrent requester (attempt {}), retrying", what, attempt);
+    log.debug("{}: {} (attempt {}), retrying", what, why, attempt);
     Database.Backoff.sleep(pause);
   }
 
   private Acquired selectLease(Connection c, String token) throws SQLException {
-    return acquired(selectRows(c, "m.lease_token = ?", List.of(token)));
+    return acquired(selectRows(c, "m.lease_token = ?", List.of(token)), 0);
   }
 
   private List<Machine> select(Connection c, String where, List<String> params)
@@ -419,36 +562,74 @@ public final class JdbcLockStore {
   }
 
   /**
-   * Extends a lease.
+   * Extends leases, all in one transaction: one UPDATE of every row they hold, one SELECT of the
+   * new expiries.
    *
-   * @param token the lease's token
+   * @param tokens the leases' tokens
    * @param lease the new duration from now
-   * @return the new expiry, or {@code null} when the lease holds no machine any more
+   * @param deadline when to give up
+   * @return the new expiry of each lease that still holds a machine; a token missing from it has
+   *     lost its machines (released, or taken over after it expired)
    */
-  public Instant renew(String token, Duration lease) {
+  public Map<String, Instant> renew(Collection<String> tokens, Duration lease, Deadline deadline) {
+    if (tokens.isEmpty()) {
+      return Map.of();
+    }
+    String in = MachineRows.markers(tokens.size());
     String update =
         "UPDATE "
             + machine
             + " SET lease_expires = "
             + dialect.nowPlusMillis()
-            + " WHERE lease_token = ? AND locked = TRUE";
+            + " WHERE locked = TRUE AND lease_token IN "
+            + in;
     String select =
-        "SELECT MIN(lease_expires) AS lease_expires FROM " + machine + " WHERE lease_token = ?";
+        "SELECT lease_token, MIN(lease_expires) FROM "
+            + machine
+            + " WHERE locked = TRUE AND lease_token IN "
+            + in
+            + " GROUP BY lease_token";
     return db.inTransaction(
-        "renew lease " + token,
+        "renew " + tokens.size() + (tokens.size() == 1 ? " lease" : " leases"),
+        deadline,
         c -> {
           try (PreparedStatement renew = Database.prepare(c, update)) {
             renew.setLong(1, lease.toMillis());
-            renew.setString(2, token);
+            MachineRows.bind(renew, 2, tokens);
             if (renew.executeUpdate() == 0) {
-              return null;
+              return Map.of();
             }
           }
+          Map<String, Instant> renewed = new HashMap<>();
           try (PreparedStatement read = Database.prepare(c, select)) {
-            read.setString(1, token);
+            MachineRows.bind(read, 1, tokens);
             try (ResultSet rs = read.executeQuery()) {
-              return rs.next() ? dialect.instant(rs, "lease_expires") : null;
+              while (rs.next()) {
+                renewed.put(rs.getString(1), dialect.instant(rs, 2));
+              }
             }
+          }
+          return renewed;
+        });
+  }
+
+  /**
+   * Unlocks every machine still held under a token, whatever it is: what a lock whose outcome was
+   * unknown may have taken.
+   *
+   * @param token the token
+   * @param deadline when to give up
+   * @return how many machines were unlocked
+   */
+  public int unlockToken(String token, Deadline deadline) {
+    String sql = "UPDATE " + machine + " SET" + UNLOCKED + " WHERE lease_token = ?";
+    return db.autoCommit(
+        "unlock what lease " + token + " holds",
+        deadline,
+        c -> {
+          try (PreparedStatement update = Database.prepare(c, sql)) {
+            update.setString(1, token);
+            return update.executeUpdate();
           }
         });
   }
@@ -460,7 +641,7 @@ public final class JdbcLockStore {
    * @param names the machines to unlock
    * @return how many were unlocked; fewer than asked when some were lost
    */
-  public int unlock(String token, Collection<String> names) {
+  public int unlock(String token, Collection<String> names, Deadline deadline) {
     if (names.isEmpty()) {
       return 0;
     }
@@ -473,12 +654,65 @@ public final class JdbcLockStore {
             + MachineRows.markers(names.size());
     return db.autoCommit(
         "unlock " + names,
+        deadline,
         c -> {
           try (PreparedStatement update = Database.prepare(c, sql)) {
             update.setString(1, token);
             MachineRows.bind(update, 2, names);
             return update.executeUpdate();
           }
+        });
+  }
+
+  /**
+   * Unlocks the machines a lease still holds among some names, and says which they were: in one
+   * transaction, the rows still held under the token are locked and read, then unlocked.
+   *
+   * @param token the lease's token
+   * @param names the machines to unlock
+   * @param deadline when to give up
+   * @return the names unlocked, sorted; those missing were no longer held under the token
+   */
+  public List<String> unlockHeld(String token, Collection<String> names, Deadline deadline) {
+    if (names.isEmpty()) {
+      return List.of();
+    }
+    String select =
+        "SELECT name FROM "
+            + machine
+            + " WHERE lease_token = ? AND name IN "
+            + MachineRows.markers(names.size())
+            + " ORDER BY name FOR UPDATE";
+    return db.inTransaction(
+        "unlock " + names,
+        deadline,
+        c -> {
+          List<String> held = new ArrayList<>();
+          try (PreparedStatement read = Database.prepare(c, select)) {
+            read.setString(1, token);
+            MachineRows.bind(read, 2, names);
+            try (ResultSet rs = read.executeQuery()) {
+              while (rs.next()) {
+                held.add(rs.getString(1));
+              }
+            }
+          }
+          if (held.isEmpty()) {
+            return List.of();
+          }
+          String sql =
+              "UPDATE "
+                  + machine
+                  + " SET"
+                  + UNLOCKED
+                  + " WHERE lease_token = ? AND name IN "
+                  + MachineRows.markers(held.size());
+          try (PreparedStatement update = Database.prepare(c, sql)) {
+            update.setString(1, token);
+            MachineRows.bind(update, 2, held);
+            update.executeUpdate();
+          }
+          return List.copyOf(held);
         });
   }
 
@@ -508,7 +742,7 @@ public final class JdbcLockStore {
    * @param token the lease's token
    * @return {@code true} while it holds it
    */
-  public boolean holds(String name, String token) {
+  public boolean holds(String name, String token, Deadline deadline) {
     String sql =
         "SELECT 1 FROM "
             + machine
@@ -518,6 +752,7 @@ public final class JdbcLockStore {
             + ")";
     return db.autoCommit(
         "check the lease on " + name,
+        deadline,
         c -> {
           try (PreparedStatement select = Database.prepare(c, sql)) {
             select.setString(1, name);
@@ -627,11 +862,11 @@ public final class JdbcLockStore {
    *
    * @return each expired lease with its machines
    */
-  public List<ExpiredLease> expired() {
+  public List<ExpiredLease> expired(Deadline deadline) {
     String where =
         "m.locked = TRUE AND m.lease_expires IS NOT NULL AND m.lease_expires < " + dialect.now();
     List<MachineRows.Row> rows =
-        db.autoCommit("find expired leases", c -> selectRows(c, where, List.of()));
+        db.autoCommit("find expired leases", deadline, c -> selectRows(c, where, List.of()));
     Map<String, List<Machine>> byToken = new java.util.LinkedHashMap<>();
     for (MachineRows.Row row : rows) {
       byToken.computeIfAbsent(row.leaseToken(), t -> new ArrayList<>()).add(row.machine());
@@ -646,20 +881,30 @@ public final class JdbcLockStore {
    *
    * @param expiredToken the expired lease's token
    * @param newToken the reaper's token
-   * @param lease how long the reaper may take to clean up
+   * @param lease how long the reaper may take to clean up; its keeper renews the claim meanwhile
+   * @param physicalOnly whether to leave the VM slots of the lease alone (a pool that cannot
+   *     destroy their VMs must not free them)
+   * @param deadline when to give up
    * @return the machines taken over (their generation incremented)
    */
-  public List<Machine> claimExpired(String expiredToken, String newToken, Duration lease) {
+  public List<Machine> claimExpired(
+      String expiredToken,
+      String newToken,
+      Duration lease,
+      boolean physicalOnly,
+      Deadline deadline) {
     String sql =
         "UPDATE "
             + machine
             + " SET lease_token = ?, lease_expires = "
             + dialect.nowPlusMillis()
             + ", generation = generation + 1 WHERE lease_token = ? AND locked = TRUE"
+            + (physicalOnly ? " AND vpshost IS NULL" : "")
             + " AND lease_expires < "
             + dialect.now();
     return db.inTransaction(
         "claim expired lease " + expiredToken,
+        deadline,
         c -> {
           try (PreparedStatement update = Database.prepare(c, sql)) {
             update.setString(1, newToken);

@@ -83,7 +83,8 @@ public final class Schema {
     boolean serialiseHere =
         database.dialect() != Dialect.POSTGRESQL && database.dialect() != Dialect.MARIADB;
     if (!serialiseHere) {
-      database.autoCommit("create the machinepool schema", this::migrateLocked);
+      database.autoCommit(
+          "create the machinepool schema", migrationDeadline(), this::migrateLocked);
       return;
     }
     // No database-wide lock here: the pools of this JVM take turns, before they take a connection
@@ -101,10 +102,16 @@ public final class Schema {
           "interrupted while waiting for another pool's schema creation", e);
     }
     try {
-      database.autoCommit("create the machinepool schema", this::migrateLocked);
+      database.autoCommit(
+          "create the machinepool schema", migrationDeadline(), this::migrateLocked);
     } finally {
       IN_PROCESS.unlock();
     }
+  }
+
+  /** Long enough to wait for another process's migration under the schema lock, then migrate. */
+  private static Deadline migrationDeadline() {
+    return Deadline.after(java.time.Duration.ofSeconds(LOCK_WAIT_SECONDS * 2L));
   }
 
   /**

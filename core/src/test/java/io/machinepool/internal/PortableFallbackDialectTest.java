@@ -63,7 +63,7 @@ class PortableFallbackDialectTest {
             alice().machineType("smithi").count(2).build(),
             "token-1",
             Duration.ofMinutes(1),
-            Duration.ofSeconds(5));
+            Deadline.after(Duration.ofSeconds(5)));
     assertThat(acquired.machines())
         .extracting(Machine::name)
         .containsExactly("smithi001.front", "smithi002.front");
@@ -75,24 +75,40 @@ class PortableFallbackDialectTest {
                     alice().machineType("smithi").count(2).build(),
                     "token-2",
                     Duration.ofMinutes(1),
-                    Duration.ofSeconds(5)))
+                    Deadline.after(Duration.ofSeconds(5))))
         .isInstanceOf(NotEnoughMachinesException.class)
         .hasMessageContaining("only 1 smithi machine available, 2 requested");
-    assertThat(locks.renew("token-1", Duration.ofMinutes(2))).isAfter(acquired.expiresAt());
-    assertThat(locks.unlock("token-1", List.of("smithi001.front", "smithi002.front"))).isEqualTo(2);
+    assertThat(
+            locks
+                .renew(
+                    List.of("token-1"),
+                    Duration.ofMinutes(2),
+                    Deadline.after(Duration.ofSeconds(5)))
+                .get("token-1"))
+        .isAfter(acquired.expiresAt());
+    assertThat(
+            locks.unlock(
+                "token-1",
+                List.of("smithi001.front", "smithi002.front"),
+                Deadline.after(Duration.ofSeconds(5))))
+        .isEqualTo(2);
     assertThat(inventory.query(MachineQuery.builder().locked(true).build())).isEmpty();
   }
 
   @Test
   void lockByNameRefusesALockedMachine() {
-    locks.lockNames(alice().names("smithi003.front").build(), "t1", null, Duration.ofSeconds(5));
+    locks.lockNames(
+        alice().names("smithi003.front").build(),
+        "t1",
+        null,
+        Deadline.after(Duration.ofSeconds(5)));
     assertThatThrownBy(
             () ->
                 locks.lockNames(
                     LockRequest.builder().owner("bob@h").names("smithi003.front").build(),
                     "t2",
                     null,
-                    Duration.ofSeconds(5)))
+                    Deadline.after(Duration.ofSeconds(5))))
         .isInstanceOf(LockConflictException.class)
         .hasMessageContaining("is locked by alice@h");
   }
