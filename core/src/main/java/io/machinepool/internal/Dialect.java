@@ -6,7 +6,9 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.Locale;
 
 /**
@@ -19,8 +21,11 @@ public enum Dialect {
   H2("h2", "CURRENT_TIMESTAMP", true, false),
   /** PostgreSQL 12 and later. */
   POSTGRESQL("postgresql", "CURRENT_TIMESTAMP", true, true),
-  /** MariaDB 10.6 and later, and MySQL 8. */
-  MARIADB("mariadb", "CURRENT_TIMESTAMP(3)", true, true),
+  /**
+   * MariaDB 10.6 and later, and MySQL 8. Times are DATETIME(3) in UTC (schema version 3) on the UTC
+   * clock, so that neither the session's time zone nor the JVM's, nor 2038, matters.
+   */
+  MARIADB("mariadb", "UTC_TIMESTAMP(3)", true, true),
   /** Any other database: standard SQL, no row-skipping, plain {@code FOR UPDATE}. */
   GENERIC("generic", "CURRENT_TIMESTAMP", false, true);
 
@@ -73,7 +78,7 @@ public enum Dialect {
     return switch (this) {
       case H2 -> "DATEADD(MILLISECOND, ?, CURRENT_TIMESTAMP)";
       case POSTGRESQL -> "(CURRENT_TIMESTAMP + CAST(? AS BIGINT) * INTERVAL '1 millisecond')";
-      case MARIADB -> "TIMESTAMPADD(MICROSECOND, ? * 1000, CURRENT_TIMESTAMP(3))";
+      case MARIADB -> "TIMESTAMPADD(MICROSECOND, ? * 1000, UTC_TIMESTAMP(3))";
       case GENERIC -> "CURRENT_TIMESTAMP + CAST(? AS BIGINT) * INTERVAL '0.001' SECOND";
     };
   }
@@ -116,15 +121,19 @@ public enum Dialect {
   }
 
   /**
-   * Reads an instant column by position, whatever type the driver maps it to. MariaDB's driver
-   * gives TIMESTAMP as OffsetDateTime in the connection's time zone, as getTimestamp does, without
-   * the new Calendar that getTimestamp builds for every value.
+   * Reads an instant column by position, whatever type the driver maps it to. H2 and PostgreSQL
+   * store the offset (TIMESTAMP WITH TIME ZONE); MariaDB's DATETIME holds UTC by convention (schema
+   * version 3), read as the driver gives it, without any time zone of the JVM or the session.
    */
   Instant instant(ResultSet rs, int column) throws SQLException {
     return switch (this) {
-      case H2, POSTGRESQL, MARIADB -> {
+      case H2, POSTGRESQL -> {
         OffsetDateTime value = rs.getObject(column, OffsetDateTime.class);
         yield value == null ? null : value.toInstant();
+      }
+      case MARIADB -> {
+        LocalDateTime value = rs.getObject(column, LocalDateTime.class);
+        yield value == null ? null : value.toInstant(ZoneOffset.UTC);
       }
       default -> {
         Timestamp value = rs.getTimestamp(column);
@@ -133,12 +142,16 @@ public enum Dialect {
     };
   }
 
-  /** Reads an instant column, whatever type the driver maps it to. */
+  /** Reads an instant column by label, as {@link #instant(ResultSet, int)} does by position. */
   Instant instant(ResultSet rs, String column) throws SQLException {
     return switch (this) {
       case H2, POSTGRESQL -> {
         OffsetDateTime value = rs.getObject(column, OffsetDateTime.class);
         yield value == null ? null : value.toInstant();
+      }
+      case MARIADB -> {
+        LocalDateTime value = rs.getObject(column, LocalDateTime.class);
+        yield value == null ? null : value.toInstant(ZoneOffset.UTC);
       }
       default -> {
         Timestamp value = rs.getTimestamp(column);

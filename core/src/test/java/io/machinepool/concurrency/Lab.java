@@ -50,14 +50,15 @@ final class Lab {
   }
 
   /**
-   * The database's clock in SQL, to the millisecond (MariaDB's plain {@code CURRENT_TIMESTAMP} has
-   * whole seconds).
+   * The database's clock in SQL, to the millisecond, as the library writes it: on MariaDB the UTC
+   * clock, whose DATETIME columns hold UTC (and whose plain {@code CURRENT_TIMESTAMP} has whole
+   * seconds).
    *
    * @param db the database
    * @return the SQL expression
    */
   static String now(TestDatabase db) {
-    return db.kind() == TestDatabase.Kind.MARIADB ? "CURRENT_TIMESTAMP(3)" : "CURRENT_TIMESTAMP";
+    return db.kind() == TestDatabase.Kind.MARIADB ? "UTC_TIMESTAMP(3)" : "CURRENT_TIMESTAMP";
   }
 
   /**

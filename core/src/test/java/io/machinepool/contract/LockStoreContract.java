@@ -3,6 +3,7 @@ package io.machinepool.contract;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.zaxxer.hikari.HikariDataSource;
 import io.machinepool.HostKey;
 import io.machinepool.InvalidRequestException;
 import io.machinepool.Lease;
@@ -23,6 +24,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Locale;
+import java.util.TimeZone;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -34,6 +37,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The locking rules of DESIGN §5, run against every database: one subclass per database, each
@@ -644,6 +649,159 @@ abstract class LockStoreContract {
         .containsExactly(java.util.Arrays.asList(null, null));
   }
 
+  // ---- rule 10: exact identity, times in UTC ------------------------------------------------
+
+  @Test
+  void anOwnerOrDescriptionDifferingOnlyInCaseCanNeitherReLockNorUnlock() {
+    String name = "smithi001.front.sepia.ceph.com";
+    String shouting = ALICE.toUpperCase(Locale.ROOT);
+    pool.lock(request(ALICE).description("job-1").names(name).keepUntilUnlocked().build());
+    List<List<String>> before = db.snapshot();
+    assertThatThrownBy(() -> pool.lock(request(shouting).description("job-1").names(name).build()))
+        .isInstanceOf(LockConflictException.class)
+        .hasMessageContaining("is locked by " + ALICE);
+    assertThatThrownBy(() -> pool.lock(request(ALICE).description("JOB-1").names(name).build()))
+        .isInstanceOf(LockConflictException.class)
+        .hasMessageContaining("same non-empty description");
+    assertThatThrownBy(() -> pool.unlock(name, shouting))
+        .isInstanceOf(LockConflictException.class)
+        .hasMessageContaining("not by " + shouting);
+    assertThatThrownBy(() -> pool.unlock(name, ALICE, "JOB-1"))
+        .isInstanceOf(LockConflictException.class);
+    assertThat(pool.machines(MachineQuery.builder().owner(shouting).build())).isEmpty();
+    assertThat(pool.machines(MachineQuery.builder().description("JOB-1").build())).isEmpty();
+    assertThat(db.snapshot()).as("nothing changed").isEqualTo(before);
+    pool.unlock(name, ALICE, "job-1");
+    assertThat(machine(name).locked()).isFalse();
+  }
+
+  @Test
+  void anOwnerOrDescriptionWithATrailingSpaceCanNeitherReLockNorUnlock() {
+    String name = "smithi001.front.sepia.ceph.com";
+    pool.lock(request(ALICE).description("job-1").names(name).keepUntilUnlocked().build());
+    List<List<String>> before = db.snapshot();
+    assertThatThrownBy(
+            () -> pool.lock(request(ALICE + " ").description("job-1").names(name).build()))
+        .isInstanceOf(LockConflictException.class)
+        .hasMessageContaining("is locked by " + ALICE);
+    assertThatThrownBy(() -> pool.lock(request(ALICE).description("job-1 ").names(name).build()))
+        .isInstanceOf(LockConflictException.class)
+        .hasMessageContaining("same non-empty description");
+    assertThatThrownBy(() -> pool.unlock(name, ALICE + " "))
+        .isInstanceOf(LockConflictException.class);
+    assertThatThrownBy(() -> pool.unlock(name, ALICE, "job-1 "))
+        .isInstanceOf(LockConflictException.class);
+    assertThat(pool.machines(MachineQuery.builder().owner(ALICE + " ").build())).isEmpty();
+    assertThat(pool.machines(MachineQuery.builder().description("job-1 ").build())).isEmpty();
+    assertThat(db.snapshot()).as("nothing changed").isEqualTo(before);
+    pool.unlock(name, ALICE, "job-1");
+    assertThat(machine(name).locked()).isFalse();
+  }
+
+  @Test
+  void machineNamesAndTypesDifferingOnlyInCaseAreDifferentMachinesAndTypes() {
+    String lower = "smithi001.front.sepia.ceph.com";
+    String upper = "SMITHI001.front.sepia.ceph.com";
+    pool.inventory().add(MachineSpec.physical(upper, "smithi"));
+    pool.hostKeys().replace(upper, List.of(KEY_B));
+    assertThat(pool.machine(upper)).map(Machine::name).contains(upper);
+    try (Lease alice = pool.lock(request(ALICE).names(lower).build());
+        Lease bob = pool.lock(request(BOB).names(upper).build())) {
+      assertThat(machine(lower).lockedBy()).isEqualTo(ALICE);
+      assertThat(machine(upper).lockedBy()).isEqualTo(BOB);
+      assertThat(machine(lower).hostKeys()).isEmpty();
+      assertThat(machine(upper).hostKeys()).containsExactly(KEY_B);
+    }
+    String mira = "mira001.front.sepia.ceph.com";
+    String otherCase = "MIRA001.front.sepia.ceph.com";
+    pool.lock(request(ALICE).names(mira).keepUntilUnlocked().build());
+    List<List<String>> before = db.snapshot();
+    assertThat(pool.machine(otherCase)).isEmpty();
+    assertThatThrownBy(() -> pool.lock(request(ALICE).names(otherCase).build()))
+        .isInstanceOf(NoSuchMachineException.class);
+    assertThatThrownBy(() -> pool.unlock(otherCase, ALICE))
+        .isInstanceOf(NoSuchMachineException.class);
+    assertThatThrownBy(() -> pool.hostKeys().replace(otherCase, List.of(KEY_A)))
+        .isInstanceOf(NoSuchMachineException.class);
+    assertThatThrownBy(() -> pool.lock(request(ALICE).machineType("SMITHI").count(1).build()))
+        .isInstanceOf(InvalidRequestException.class)
+        .hasMessageContaining("unknown machine type SMITHI");
+    assertThat(db.snapshot()).as("nothing changed").isEqualTo(before);
+    pool.unlock(mira, ALICE);
+    pool.inventory().remove(upper);
+    assertThat(pool.machine(lower)).isPresent();
+  }
+
+  /**
+   * Locks, reads and renews through a pool whose connections were all made while the JVM's default
+   * time zone was far from UTC (and, on MariaDB, with the session's time zone elsewhere again): the
+   * times must still be the database clock's instants.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"Asia/Kolkata", "America/Los_Angeles"})
+  void lockTimesAreTheDatabaseClocksInstantsWhateverTheJvmTimeZone(String zone) {
+    String name = "mira001.front.sepia.ceph.com";
+    Duration leaseDuration = Duration.ofSeconds(37);
+    TimeZone jvmZone = TimeZone.getDefault();
+    TimeZone.setDefault(TimeZone.getTimeZone(zone));
+    try (HikariDataSource fresh =
+            db.newDataSource(
+                kind() == TestDatabase.Kind.MARIADB ? "SET time_zone = '+09:00'" : null);
+        MachinePool local =
+            MachinePool.builder()
+                .dataSource(fresh)
+                .tablePrefix(db.prefix())
+                .releaseOnShutdown(false)
+                .leaseDuration(leaseDuration)
+                .heartbeatInterval(Duration.ofSeconds(30))
+                .build()) {
+      Instant before = databaseNow();
+      try (Lease lease = local.lock(request(ALICE).names(name).build())) {
+        Instant after = databaseNow();
+        Instant since = local.machine(name).orElseThrow().lockedSince();
+        assertThat(since)
+            .as("locked_since read in JVM zone %s", zone)
+            .isBetween(before.minusMillis(1), after.plusMillis(1));
+        assertThat(lease.machines().get(0).lockedSince()).isEqualTo(since);
+        assertThat(lease.expiresAt()).contains(since.plus(leaseDuration));
+        lease.renew();
+        Instant renewed = databaseNow();
+        assertThat(lease.expiresAt().orElseThrow())
+            .as("the renewed expiry read in JVM zone %s", zone)
+            .isBetween(
+                after.plus(leaseDuration).minusMillis(1),
+                renewed.plus(leaseDuration).plusMillis(1));
+        assertThat(local.reapExpired()).as("a fresh lease is not expired").isEmpty();
+        assertThat(lease.isOpen()).isTrue();
+      }
+      assertThat(machine(name).locked()).isFalse();
+    } finally {
+      TimeZone.setDefault(jvmZone);
+    }
+  }
+
+  @Test
+  void aLeaseExpiringAfter2038LocksAndKnowsItsExpiry() {
+    String name = "mira002.front.sepia.ceph.com";
+    Duration thirtyYears = Duration.ofDays(365 * 30);
+    MachinePool longLeases = newPool(b -> b.leaseDuration(thirtyYears));
+    Instant before = databaseNow();
+    try (Lease lease = longLeases.lock(request(ALICE).names(name).build())) {
+      Instant after = databaseNow();
+      Instant expires = lease.expiresAt().orElseThrow();
+      assertThat(expires)
+          .isAfter(Instant.parse("2038-01-19T03:14:08Z"))
+          .isBetween(
+              before.plus(thirtyYears).minusMillis(1), after.plus(thirtyYears).plusMillis(1));
+      assertThat(Duration.between(machine(name).lockedSince(), expires)).isEqualTo(thirtyYears);
+      lease.renew();
+      assertThat(lease.expiresAt().orElseThrow()).isAfterOrEqualTo(expires);
+      assertThat(pool.reapExpired()).isEmpty();
+      assertThat(machine(name).lockedBy()).isEqualTo(ALICE);
+    }
+    assertThat(machine(name).locked()).isFalse();
+  }
+
   // ---- provisioning lifecycle as far as core goes ---------------------------------------------
 
   @Test
@@ -1029,7 +1187,7 @@ abstract class LockStoreContract {
       }
       assertThat(built).hasSize(4);
       assertThat(db.query("SELECT version FROM " + fresh + "schema_version"))
-          .containsExactlyInAnyOrder(List.of("1"), List.of("2"));
+          .containsExactlyInAnyOrder(List.of("1"), List.of("2"), List.of("3"));
       built.get(0).inventory().add(MachineSpec.physical("h1.front", "t"));
       assertThat(built.get(3).machines(MachineQuery.all())).hasSize(1);
     } finally {

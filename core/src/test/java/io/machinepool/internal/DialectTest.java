@@ -53,7 +53,7 @@ class DialectTest {
   void everyDialectShipsEveryVersionWithTheVersionRecordedLast(Dialect dialect) {
     for (int version = 1; version <= Schema.CURRENT_VERSION; version++) {
       var statements = Schema.statements(dialect, version, "p_");
-      assertThat(statements).hasSizeGreaterThanOrEqualTo(2);
+      assertThat(statements).as("a version may only record itself").isNotEmpty();
       assertThat(statements.get(statements.size() - 1))
           .startsWith("INSERT INTO p_schema_version")
           .contains("VALUES (" + version + ",");

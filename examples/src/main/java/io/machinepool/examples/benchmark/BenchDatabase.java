@@ -34,11 +34,11 @@ public final class BenchDatabase {
         "CURRENT_TIMESTAMP",
         "(CURRENT_TIMESTAMP + CAST(? AS BIGINT) * INTERVAL '1 millisecond')",
         " ORDER BY name"),
-    /** MariaDB (or MySQL). */
+    /** MariaDB (or MySQL), whose lock times are DATETIME(3) in UTC. */
     MARIADB(
         "mariadb",
-        "CURRENT_TIMESTAMP(3)",
-        "TIMESTAMPADD(MICROSECOND, ? * 1000, CURRENT_TIMESTAMP(3))",
+        "UTC_TIMESTAMP(3)",
+        "TIMESTAMPADD(MICROSECOND, ? * 1000, UTC_TIMESTAMP(3))",
         " ORDER BY name");
 
     private final String ddl;
