@@ -209,14 +209,19 @@ public final class Database {
   }
 
   private <T> T withRetry(String what, Deadline deadline, Work<T> work, boolean transaction) {
+    SQLException last = null;
     for (int attempt = 1; ; attempt++) {
       if (deadline.passed()) {
+        if (last != null) {
+          throw failure(what, last);
+        }
         throw new DatabaseException(
             "could not " + what + ": its deadline passed before the database answered");
       }
       try {
         return once(work, transaction, deadline);
       } catch (SQLException e) {
+        last = e;
         Duration pause = Backoff.jittered(baseBackoff, attempt, Duration.ofMillis(500));
         if (attempt >= maxAttempts || !dialect.isRetryable(e) || deadline.wouldPass(pause)) {
           throw failure(what, e);

@@ -75,6 +75,16 @@ public final class Deadline {
   }
 
   /**
+   * A deadline halfway between now and this one: for a statement whose connection may be lost, so
+   * that the other half is left to find out what became of it.
+   *
+   * @return the earlier deadline
+   */
+  public Deadline halfway() {
+    return new Deadline(System.nanoTime() + remainingNanos() / 2);
+  }
+
+  /**
    * Whether a pause of the given length would end after the deadline.
    *
    * @param pause the pause

@@ -184,10 +184,11 @@ public final class JdbcLockStore {
       try {
         // One row is locked or not by its single conditional UPDATE: it needs no transaction around
         // it, which saves the round trips of starting and committing one.
+        // Half the time left at most, so that a lost connection leaves time to resolve the outcome.
         acquired =
             names.size() == 1
-                ? db.autoCommit(what, deadline, work)
-                : db.inTransaction(what, deadline, work);
+                ? db.autoCommit(what, deadline.halfway(), work)
+                : db.inTransaction(what, deadline.halfway(), work);
       } catch (io.machinepool.DatabaseException e) {
         if (isRowBusy(e)) {
           pauseOrGiveUp(
@@ -418,7 +419,7 @@ public final class JdbcLockStore {
         acquired =
             db.inTransaction(
                 what,
-                deadline,
+                deadline.halfway(),
                 c -> {
                   List<String> names = new ArrayList<>(request.count());
                   try (PreparedStatement select = Database.prepare(c, pick)) {

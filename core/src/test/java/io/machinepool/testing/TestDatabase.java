@@ -99,6 +99,18 @@ public final class TestDatabase implements AutoCloseable {
   }
 
   /**
+   * A database of a kind at a given URL (a server this test started, or a proxy in front of one),
+   * with a fresh table prefix.
+   *
+   * @param kind the kind
+   * @param url its JDBC URL
+   * @return the database
+   */
+  public static TestDatabase at(Kind kind, String url) {
+    return new TestDatabase(kind, url, 8);
+  }
+
+  /**
    * A database on an H2 file that several JVMs can open at once (H2's automatic mixed mode).
    *
    * @param file the database file without extension
@@ -215,7 +227,7 @@ public final class TestDatabase implements AutoCloseable {
   @Override
   public void close() {
     try {
-      if (kind != Kind.H2 || url.contains(":file:")) {
+      if (kind != Kind.H2 || url.contains(":file:") || url.contains(":tcp:")) {
         for (String table : List.of("host_key", "machine", "schema_version")) {
           try {
             execute("DROP TABLE IF EXISTS " + prefix + table);
