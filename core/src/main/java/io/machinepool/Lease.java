@@ -47,6 +47,7 @@ public final class Lease implements AutoCloseable {
   private volatile List<Machine> machines;
   private volatile Instant expiresAt;
   private volatile Keeping keeping;
+  private volatile String lostReason = "it was released or taken over";
 
   Lease(
       MachinePool pool,
@@ -243,8 +244,6 @@ public final class Lease implements AutoCloseable {
     }
     pool.release(this);
   }
-
-  private volatile String lostReason = "it was released or taken over";
 
   boolean markLost(String reason) {
     lostReason = reason;

@@ -46,6 +46,7 @@ class KilledHolderTest {
                 .dataSource(db.dataSource())
                 .tablePrefix(db.prefix())
                 .leaseDuration(Duration.ofMinutes(1))
+                .backgroundReaper(false) // this test reaps by hand, at the moments it checks
                 .build()) {
       Lab.add(pool, smithi);
       Lab.add(pool, mira);
@@ -68,6 +69,56 @@ class KilledHolderTest {
       }
       mine.close();
       Lab.assertAllFree(db, concat(smithi, mira));
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(TestDatabase.Kind.class)
+  @Timeout(value = 120, unit = TimeUnit.SECONDS)
+  void machinesOfAHolderKilledWithSigkillAreFreedByTheDefaultBackgroundReaper(
+      TestDatabase.Kind kind, @TempDir Path dir) throws Exception {
+    Assumptions.assumeTrue(kind.available(), kind::skipReason);
+    List<String> smithi = Lab.names(4, 0);
+    try (TestDatabase db =
+            kind == TestDatabase.Kind.H2
+                ? TestDatabase.sharedH2File(dir.resolve("lab"))
+                : TestDatabase.open(kind, 4);
+        MachinePool pool =
+            MachinePool.builder()
+                .dataSource(db.dataSource())
+                .tablePrefix(db.prefix())
+                .leaseDuration(CHILD_LEASE)
+                .build()) {
+      Lab.add(pool, smithi);
+      try (ChildJvm child =
+          ChildJvm.start(
+              "holder",
+              dir,
+              List.of(
+                  "hold",
+                  db.url(),
+                  db.prefix(),
+                  CHILD,
+                  "smithi",
+                  "3",
+                  Long.toString(CHILD_LEASE.toMillis())))) {
+        child.awaitLine("HOLDING", Duration.ofSeconds(60));
+        assertThat(child.kill(Duration.ofSeconds(30)))
+            .as("exit status after SIGKILL")
+            .isEqualTo(137);
+      }
+      // Nobody calls reapExpired(): the pool's background reaper frees the killed child's machines.
+      try (Lease all =
+          pool.lock(
+              LockRequest.builder()
+                  .owner(PARENT)
+                  .machineType("smithi")
+                  .count(4)
+                  .waitUpTo(Duration.ofSeconds(30))
+                  .build())) {
+        assertThat(all.names()).containsExactlyElementsOf(smithi);
+      }
+      Lab.assertAllFree(db, smithi);
     }
   }
 

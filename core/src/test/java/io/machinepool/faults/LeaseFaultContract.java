@@ -16,6 +16,7 @@ import io.machinepool.PoolListener;
 import io.machinepool.Provisioner;
 import io.machinepool.testing.FaultProxy;
 import io.machinepool.testing.FaultyDatabase;
+import io.machinepool.testing.Figures;
 import io.machinepool.testing.TestDatabase;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -125,6 +126,10 @@ abstract class LeaseFaultContract {
         .orElse(List.of());
   }
 
+  void figure(String what, long value) {
+    Figures.record(getClass().getSimpleName(), what, value);
+  }
+
   static long millisSince(long startNanos) {
     return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
   }
@@ -172,6 +177,9 @@ abstract class LeaseFaultContract {
     assertThat(toldLostAt.get())
         .as("told lost before the database granted the machine to someone else")
         .isBefore(grantedAt);
+    figure(
+        "told lost before the machine was granted again (ms)",
+        Duration.between(toldLostAt.get(), grantedAt).toMillis());
     assertThat(held.isOpen()).isFalse();
     assertThat(held.isLost()).isTrue();
     assertThat(held.remainingSafeTime()).contains(Duration.ZERO);
@@ -205,6 +213,7 @@ abstract class LeaseFaultContract {
     long start = System.nanoTime();
     assertThatThrownBy(() -> cutOff.lock(alice().names(TWO).build()))
         .isInstanceOf(io.machinepool.MachinePoolException.class);
+    figure("lock during a partition, contention timeout 1 s (ms)", millisSince(start));
     assertThat(millisSince(start)).as("lock, bounded by the contention timeout").isLessThan(4_000);
 
     start = System.nanoTime();
@@ -218,6 +227,7 @@ abstract class LeaseFaultContract {
     assertThatThrownBy(held::close)
         .isInstanceOf(DatabaseException.class)
         .hasMessageContaining("keeps trying in the background");
+    figure("close during a partition, database timeout 1 s (ms)", millisSince(start));
     assertThat(millisSince(start)).as("close, bounded by the database timeout").isLessThan(4_000);
     assertThat(held.state()).isEqualTo(Lease.State.RELEASING);
     assertThat(holder(ONE)).as("still locked while the database cannot be reached").contains(ALICE);
@@ -250,7 +260,9 @@ abstract class LeaseFaultContract {
           sleep(1_500);
           db.proxy().heal();
         });
+    long start = System.nanoTime();
     Lease lease = pool.lock(alice().names(ONE).build());
+    figure("lock whose answer was lost, resolved by its token (ms)", millisSince(start));
 
     assertThat(holder(ONE))
         .as("the lock the caller was given is the one the database committed")
@@ -307,6 +319,7 @@ abstract class LeaseFaultContract {
       assertThatThrownBy(() -> pool.lock(alice().names(ONE).build()))
           .isInstanceOf(LockContentionException.class)
           .hasMessageContaining("nothing was locked");
+      figure("lock by name behind a stalled transaction, contention 1 s (ms)", millisSince(start));
       assertThat(millisSince(start))
           .as("bounded by the contention timeout, not by the stalled transaction")
           .isLessThan(3_500);
