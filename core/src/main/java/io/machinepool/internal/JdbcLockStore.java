@@ -156,9 +156,8 @@ public final class JdbcLockStore {
         dialect == Dialect.POSTGRESQL
             ? "(SELECT name FROM " + machine + " WHERE name IN " + rows + " FOR UPDATE NOWAIT)"
             : rows;
-    String sql =
-        (dialect == Dialect.MARIADB ? "SET STATEMENT innodb_lock_wait_timeout = 0 FOR " : "")
-            + "UPDATE "
+    String update =
+        "UPDATE "
             + machine
             + " SET"
             + lockAssignments(lease)
@@ -169,6 +168,7 @@ public final class JdbcLockStore {
     String what = "lock " + names;
     for (int attempt = 1; ; attempt++) {
       long started = System.nanoTime();
+      String sql = rowWaitBound(deadline) + update;
       Database.Work<Acquired> work =
           c ->
               lockRows(
@@ -211,6 +211,20 @@ public final class JdbcLockStore {
       // Nothing wrong in committed state: a concurrent unlock or lock changed the rows under us.
       pauseOrGiveUp(deadline, attempt, what, "concurrent requesters kept colliding");
     }
+  }
+
+  /**
+   * MariaDB: how long the lock-by-name statement may wait for a row another transaction holds. A
+   * second when the deadline leaves time for it (a concurrent lock of the same row commits within
+   * milliseconds, and waiting for it is cheaper than an error and a retry), else not at all. The
+   * other dialects need no prefix: PostgreSQL's statement says NOWAIT, H2 has its LOCK_TIMEOUT.
+   */
+  private String rowWaitBound(Deadline deadline) {
+    if (dialect != Dialect.MARIADB) {
+      return "";
+    }
+    int seconds = deadline.remainingNanos() > 4_000_000_000L ? 1 : 0;
+    return "SET STATEMENT innodb_lock_wait_timeout = " + seconds + " FOR ";
   }
 
   private boolean isRowBusy(io.machinepool.DatabaseException e) {
