@@ -1,0 +1,446 @@
+package io.machinepool;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.machinepool.testing.TestDatabase;
+import java.io.PrintWriter;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.SQLNonTransientConnectionException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Logger;
+import javax.sql.DataSource;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Bad input of every kind gets a typed exception with a clear message, and changes nothing. {@link
+ * BadInputTest} runs these cases on every database, each skipped with its reason when it is not
+ * configured.
+ */
+abstract class BadInputCases {
+  private static final String OWNER = "alice@build7";
+
+  private final TestDatabase.Kind kind;
+  private TestDatabase db;
+  private MachinePool pool;
+  private List<List<String>> before;
+
+  BadInputCases(TestDatabase.Kind kind) {
+    this.kind = kind;
+  }
+
+  @BeforeEach
+  void setUp() {
+    Assumptions.assumeTrue(kind.available(), kind::skipReason);
+    db = TestDatabase.open(kind);
+    pool =
+        MachinePool.builder()
+            .dataSource(db.dataSource())
+            .tablePrefix(db.prefix())
+            .releaseOnShutdown(false)
+            .build();
+    pool.inventory().add(MachineSpec.physical("smithi001.front", "smithi"));
+    pool.inventory().add(MachineSpec.physical("smithi002.front", "smithi"));
+    pool.lock(
+        LockRequest.builder().owner("bob@h").names("smithi002.front").keepUntilUnlocked().build());
+    before = db.snapshot();
+  }
+
+  @AfterEach
+  void tearDown() {
+    if (pool != null) {
+      pool.close();
+    }
+    if (db != null) {
+      db.close();
+    }
+  }
+
+  private void rejected(
+      ThrowingCallable call, Class<? extends MachinePoolException> type, String message) {
+    assertThatThrownBy(call).isInstanceOf(type).hasMessageContaining(message);
+    assertThat(db.snapshot()).as("the database is unchanged").isEqualTo(before);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"", " ", "\t"})
+  void blankOwnerIsRejected(String owner) {
+    rejected(
+        () -> pool.lock(LockRequest.builder().owner(owner).names("smithi001.front").build()),
+        InvalidRequestException.class,
+        "an owner is required");
+    rejected(
+        () -> pool.unlock("smithi002.front", owner),
+        InvalidRequestException.class,
+        "an owner is required");
+  }
+
+  @Test
+  void nullOwnerIsRejected() {
+    rejected(
+        () -> pool.lock(LockRequest.builder().owner(null).machineType("smithi").count(1).build()),
+        InvalidRequestException.class,
+        "an owner is required");
+    rejected(
+        () -> pool.unlock("smithi002.front", null),
+        InvalidRequestException.class,
+        "an owner is required");
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {0, -1, Integer.MIN_VALUE})
+  void countBelowOneIsRejected(int count) {
+    rejected(
+        () ->
+            pool.lock(
+                LockRequest.builder().owner(OWNER).machineType("smithi").count(count).build()),
+        InvalidRequestException.class,
+        "count must be at least 1, was " + count);
+  }
+
+  @Test
+  void countAboveThePoolIsNotEnoughMachines() {
+    rejected(
+        () -> pool.lock(LockRequest.builder().owner(OWNER).machineType("smithi").count(3).build()),
+        NotEnoughMachinesException.class,
+        "only 1 smithi machine available, 3 requested");
+  }
+
+  @Test
+  void unknownMachineTypeIsRejected() {
+    rejected(
+        () -> pool.lock(LockRequest.builder().owner(OWNER).machineType("plana").count(1).build()),
+        InvalidRequestException.class,
+        "unknown machine type plana");
+  }
+
+  @Test
+  void unknownMachineNameIsRejected() {
+    rejected(
+        () -> pool.lock(LockRequest.builder().owner(OWNER).names("smithi404.front").build()),
+        NoSuchMachineException.class,
+        "no machine named smithi404.front");
+    rejected(
+        () -> pool.unlock("smithi404.front", OWNER),
+        NoSuchMachineException.class,
+        "smithi404.front");
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "smithi'001",
+        "smithi\"001",
+        "smithi001;",
+        "smithi 001",
+        "smithi001$(reboot)",
+        "smithi`id`",
+        "a|b",
+        "a&b",
+        "a>b",
+        "a\nb",
+        "a\\b",
+        "a/b",
+        "smithi001' OR '1'='1"
+      })
+  void namesWithCharactersOutsideTheAllowedSetAreRejected(String name) {
+    rejected(
+        () -> pool.lock(LockRequest.builder().owner(OWNER).names(name).build()),
+        InvalidRequestException.class,
+        "has characters outside [A-Za-z0-9._@:-]");
+    rejected(
+        () -> pool.unlock(name, OWNER), InvalidRequestException.class, "has characters outside");
+    rejected(() -> pool.machine(name), InvalidRequestException.class, "has characters outside");
+    rejected(
+        () -> pool.inventory().add(MachineSpec.physical(name, "smithi")),
+        InvalidRequestException.class,
+        "has characters outside");
+    rejected(
+        () -> pool.lock(LockRequest.builder().owner(OWNER).machineType(name).count(1).build()),
+        InvalidRequestException.class,
+        "has characters outside");
+  }
+
+  @Test
+  void nullArgumentsAreRejected() {
+    rejected(() -> pool.lock(null), InvalidRequestException.class, "lock request must not be null");
+    rejected(
+        () -> pool.unlock(null, OWNER),
+        InvalidRequestException.class,
+        "machine name must not be blank");
+    rejected(() -> pool.machines(null), InvalidRequestException.class, "query must not be null");
+    rejected(() -> pool.targets(null), InvalidRequestException.class, "query must not be null");
+    rejected(
+        () -> pool.machine(null), InvalidRequestException.class, "machine name must not be blank");
+    rejected(
+        () -> pool.inventory().add(null),
+        InvalidRequestException.class,
+        "machine spec must not be null");
+    rejected(
+        () -> pool.inventory().update(null),
+        InvalidRequestException.class,
+        "machine spec must not be null");
+    rejected(
+        () -> pool.inventory().markDown("smithi001.front", null),
+        InvalidRequestException.class,
+        "say why");
+    rejected(
+        () -> LockRequest.builder().owner(OWNER).names((String[]) null),
+        InvalidRequestException.class,
+        "machine names must not be null");
+    rejected(
+        () -> LockRequest.builder().owner(OWNER).names("smithi001.front").waitUpTo(null).build(),
+        InvalidRequestException.class,
+        "waitUpTo must not be null");
+    rejected(() -> HostKey.parse(null), InvalidRequestException.class, "host key text is null");
+  }
+
+  @Test
+  void contradictoryRequestsAreRejected() {
+    rejected(
+        () ->
+            LockRequest.builder()
+                .owner(OWNER)
+                .names("a.front")
+                .machineType("smithi")
+                .count(1)
+                .build(),
+        InvalidRequestException.class,
+        "not both");
+    rejected(
+        () -> LockRequest.builder().owner(OWNER).build(),
+        InvalidRequestException.class,
+        "say what to lock");
+    rejected(
+        () -> LockRequest.builder().owner(OWNER).names("a.front", "a.front").build(),
+        InvalidRequestException.class,
+        "more than once");
+    rejected(
+        () ->
+            LockRequest.builder()
+                .owner(OWNER)
+                .names("a.front")
+                .waitUpTo(Duration.ofSeconds(-1))
+                .build(),
+        InvalidRequestException.class,
+        "must not be negative");
+    rejected(
+        () -> LockRequest.builder().owner(OWNER).names("a.front").os(null, "22.04").build(),
+        InvalidRequestException.class,
+        "an OS version needs an OS type");
+    rejected(
+        () ->
+            LockRequest.builder()
+                .owner(OWNER)
+                .description("x".repeat(4001))
+                .names("a.front")
+                .build(),
+        InvalidRequestException.class,
+        "at most 4000");
+  }
+
+  @Test
+  void badMachineSpecsAreRejected() {
+    rejected(
+        () -> MachineSpec.physical("a.front", "smithi").withMacAddress("52:54:00:zz:00:11"),
+        InvalidRequestException.class,
+        "MAC address");
+    rejected(
+        () -> MachineSpec.physical("a.front", "smithi").withSshPort(0),
+        InvalidRequestException.class,
+        "outside 1..65535");
+    rejected(
+        () -> MachineSpec.vm("a.front", "vps", "a.front"),
+        InvalidRequestException.class,
+        "its own VM host");
+    rejected(
+        () -> MachineSpec.vm("a.front", "vps", null),
+        InvalidRequestException.class,
+        "must not be null");
+  }
+
+  @Test
+  void badHostKeysAreRejected() {
+    rejected(
+        () -> HostKey.parse("ssh-ed25519"),
+        InvalidRequestException.class,
+        "expected 'type base64'");
+    rejected(
+        () -> new HostKey("ssh-ed25519", "not base64!"),
+        InvalidRequestException.class,
+        "not valid base64");
+    rejected(
+        () -> new HostKey("ssh ed25519", "AAAA"),
+        InvalidRequestException.class,
+        "is not a key type");
+    rejected(
+        () ->
+            pool.hostKeys()
+                .replace(
+                    "smithi001.front",
+                    List.of(new HostKey("ssh-rsa", "AAAA"), new HostKey("ssh-rsa", "AAAB"))),
+        InvalidRequestException.class,
+        "list a key type twice");
+  }
+
+  @Test
+  void badPoolConfigurationIsRejectedBeforeTouchingTheDatabase() {
+    rejected(
+        () -> MachinePool.builder().build(),
+        InvalidRequestException.class,
+        "a DataSource is required");
+    rejected(
+        () ->
+            MachinePool.builder().dataSource(db.dataSource()).leaseDuration(Duration.ZERO).build(),
+        InvalidRequestException.class,
+        "leaseDuration must be positive");
+    rejected(
+        () ->
+            MachinePool.builder()
+                .dataSource(db.dataSource())
+                .leaseDuration(Duration.ofSeconds(10))
+                .heartbeatInterval(Duration.ofSeconds(10))
+                .build(),
+        InvalidRequestException.class,
+        "must be shorter than leaseDuration");
+    rejected(
+        () ->
+            MachinePool.builder()
+                .dataSource(db.dataSource())
+                .tablePrefix("x; DROP TABLE y")
+                .build(),
+        InvalidRequestException.class,
+        "table prefix");
+    rejected(
+        () -> MachinePool.builder().dataSource(db.dataSource()).retryAttempts(0).build(),
+        InvalidRequestException.class,
+        "retryAttempts must be 1 to 100");
+  }
+
+  @Test
+  void aClosedPoolRefusesEveryCall() {
+    Lease lease = pool.lock(LockRequest.builder().owner(OWNER).names("smithi001.front").build());
+    pool.close();
+    assertThat(lease.isOpen()).as("closing the pool released its lease").isFalse();
+    List<ThrowingCallable> calls =
+        List.of(
+            () -> pool.lock(LockRequest.builder().owner(OWNER).names("smithi001.front").build()),
+            () -> pool.unlock("smithi002.front", "bob@h"),
+            () -> pool.machines(MachineQuery.all()),
+            () -> pool.machine("smithi001.front"),
+            () -> pool.targets(MachineQuery.all()),
+            pool::summary,
+            pool::reapExpired,
+            pool::inventory,
+            pool::hostKeys,
+            lease::renew);
+    for (ThrowingCallable call : calls) {
+      assertThatThrownBy(call)
+          .isInstanceOf(PoolClosedException.class)
+          .hasMessageContaining("closed");
+    }
+    lease.close(); // idempotent, even on a closed pool
+    pool.close(); // idempotent
+  }
+
+  @Test
+  void aDataSourceThatRefusesConnectionsGivesADatabaseException() {
+    DataSource refusing = new SwitchableDataSource(db.dataSource(), new AtomicBoolean(true));
+    assertThatThrownBy(() -> MachinePool.builder().dataSource(refusing).build())
+        .isInstanceOf(DatabaseException.class)
+        .hasMessageContaining("could not connect to the lock database")
+        .hasMessageContaining("SQL state 08001")
+        .hasMessageContaining("cannot be reached");
+  }
+
+  @Test
+  void callsFailCleanlyWhileTheDatabaseIsDownAndWorkResumesAfter() {
+    AtomicBoolean down = new AtomicBoolean(false);
+    MachinePool flaky =
+        MachinePool.builder()
+            .dataSource(new SwitchableDataSource(db.dataSource(), down))
+            .tablePrefix(db.prefix())
+            .releaseOnShutdown(false)
+            .build();
+    try {
+      down.set(true);
+      assertThatThrownBy(
+              () -> flaky.lock(LockRequest.builder().owner(OWNER).names("smithi001.front").build()))
+          .isInstanceOf(DatabaseException.class)
+          .hasMessageContaining("cannot be reached");
+      assertThatThrownBy(flaky::summary).isInstanceOf(DatabaseException.class);
+      assertThat(db.snapshot()).isEqualTo(before);
+      down.set(false);
+      try (Lease lease =
+          flaky.lock(LockRequest.builder().owner(OWNER).names("smithi001.front").build())) {
+        assertThat(lease.machines()).hasSize(1);
+      }
+    } finally {
+      flaky.close();
+    }
+  }
+
+  /** A data source that refuses connections while a switch is on, as a stopped server does. */
+  static final class SwitchableDataSource implements DataSource {
+    private final DataSource delegate;
+    private final AtomicBoolean down;
+
+    SwitchableDataSource(DataSource delegate, AtomicBoolean down) {
+      this.delegate = delegate;
+      this.down = down;
+    }
+
+    @Override
+    public Connection getConnection() throws SQLException {
+      if (down.get()) {
+        throw new SQLNonTransientConnectionException("Connection refused", "08001");
+      }
+      return delegate.getConnection();
+    }
+
+    @Override
+    public Connection getConnection(String user, String password) throws SQLException {
+      return getConnection();
+    }
+
+    @Override
+    public PrintWriter getLogWriter() {
+      return null;
+    }
+
+    @Override
+    public void setLogWriter(PrintWriter out) {}
+
+    @Override
+    public void setLoginTimeout(int seconds) {}
+
+    @Override
+    public int getLoginTimeout() {
+      return 0;
+    }
+
+    @Override
+    public Logger getParentLogger() {
+      return Logger.getGlobal();
+    }
+
+    @Override
+    public <T> T unwrap(Class<T> iface) throws SQLException {
+      throw new SQLException("not a wrapper");
+    }
+
+    @Override
+    public boolean isWrapperFor(Class<?> iface) {
+      return false;
+    }
+  }
+}
