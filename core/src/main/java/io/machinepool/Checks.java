@@ -16,6 +16,12 @@ final class Checks {
   static final int MAX_TYPE = 64;
   static final int MAX_OS_FIELD = 64;
 
+  /**
+   * The most machines one request may name or count, and one query may name: every one is a bound
+   * parameter of one statement, and databases cap those (PostgreSQL at 65,535).
+   */
+  static final int MAX_MACHINES = 1000;
+
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._@:-]+");
   private static final Pattern MACHINE_TYPE = Pattern.compile("[A-Za-z0-9._-]+");
   private static final Pattern MAC = Pattern.compile("([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}");
@@ -138,8 +144,36 @@ final class Checks {
     return duration;
   }
 
+  /**
+   * How many machines a request by type asks for.
+   *
+   * @param count the count
+   * @return the count
+   */
+  static int count(int count) {
+    if (count < 1) {
+      throw new InvalidRequestException("count must be at least 1, was " + count);
+    }
+    if (count > MAX_MACHINES) {
+      throw new InvalidRequestException(
+          "count "
+              + count
+              + " is more than one request may lock: at most "
+              + MAX_MACHINES
+              + " machines");
+    }
+    return count;
+  }
+
   static List<String> machineNames(Collection<String> names) {
     notNull(names, "machine names");
+    if (names.size() > MAX_MACHINES) {
+      throw new InvalidRequestException(
+          names.size()
+              + " machine names in one request; at most "
+              + MAX_MACHINES
+              + " may be named at once");
+    }
     List<String> copy = names.stream().map(Checks::machineName).distinct().toList();
     if (copy.size() != names.size()) {
       throw new InvalidRequestException("machine names are listed more than once: " + names);

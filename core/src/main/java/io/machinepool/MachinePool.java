@@ -144,7 +144,8 @@ public final class MachinePool implements AutoCloseable {
    *
    * @param request what to lock
    * @return the open lease; close it to unlock
-   * @throws InvalidRequestException when the request cannot be served as asked
+   * @throws InvalidRequestException when the request cannot be served as asked, e.g. it asks for
+   *     more machines than the inventory has of its types
    * @throws NoSuchMachineException when a named machine does not exist
    * @throws LockConflictException when a named machine is locked by someone else
    * @throws NotEnoughMachinesException when too few machines are free, also after {@code waitUpTo}

@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Logger;
+import java.util.stream.IntStream;
 import javax.sql.DataSource;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.AfterEach;
@@ -108,11 +109,41 @@ abstract class BadInputCases {
   }
 
   @Test
-  void countAboveThePoolIsNotEnoughMachines() {
+  void countAboveTheFreeMachinesIsNotEnoughMachines() {
     rejected(
-        () -> pool.lock(LockRequest.builder().owner(OWNER).machineType("smithi").count(3).build()),
+        () -> pool.lock(LockRequest.builder().owner(OWNER).machineType("smithi").count(2).build()),
         NotEnoughMachinesException.class,
-        "only 1 smithi machine available, 3 requested");
+        "only 1 smithi machine available, 2 requested");
+  }
+
+  @Test
+  void countAboveTheInventoryIsInvalidAtOnceEvenWhenTheRequestWouldWait() {
+    long start = System.nanoTime();
+    rejected(
+        () ->
+            pool.lock(
+                LockRequest.builder()
+                    .owner(OWNER)
+                    .machineType("smithi")
+                    .count(3)
+                    .waitUpTo(Duration.ofMinutes(1))
+                    .build()),
+        InvalidRequestException.class,
+        "only 2 smithi machines in the inventory, 3 requested");
+    assertThat(Duration.ofNanos(System.nanoTime() - start))
+        .as("no wait can make the inventory larger")
+        .isLessThan(Duration.ofSeconds(20));
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {1001, 100_000_000, Integer.MAX_VALUE})
+  void countAboveWhatOneRequestMayLockIsRefusedBeforeAnythingIsAllocated(int count) {
+    rejected(
+        () ->
+            pool.lock(
+                LockRequest.builder().owner(OWNER).machineType("smithi").count(count).build()),
+        InvalidRequestException.class,
+        "count " + count + " is more than one request may lock: at most 1000 machines");
   }
 
   @Test
@@ -324,6 +355,25 @@ abstract class BadInputCases {
         () -> MachinePool.builder().dataSource(db.dataSource()).retryAttempts(0).build(),
         InvalidRequestException.class,
         "retryAttempts must be 1 to 100");
+  }
+
+  private static List<String> names(int count) {
+    return IntStream.range(0, count).mapToObj(i -> String.format("smithi%05d.front", i)).toList();
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {1001, 70_000})
+  void moreNamesThanOneRequestMayNameAreRefusedInAShortMessage(int count) {
+    List<String> many = names(count);
+    String message = count + " machine names in one request; at most 1000 may be named at once";
+    for (ThrowingCallable call :
+        List.<ThrowingCallable>of(
+            () -> pool.lock(LockRequest.builder().owner(OWNER).names(many).build()),
+            () -> pool.machines(MachineQuery.builder().names(many).build()),
+            () -> pool.refreshHostKeys(many))) {
+      rejected(call, InvalidRequestException.class, message);
+      assertThatThrownBy(call).message().hasSizeLessThan(200);
+    }
   }
 
   @Test

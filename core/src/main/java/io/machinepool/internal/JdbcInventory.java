@@ -85,7 +85,13 @@ public final class JdbcInventory {
   }
 
   private List<String> existing(List<String> names) {
-    return query(MachineQuery.builder().names(names).build()).stream().map(Machine::name).toList();
+    List<String> present = new ArrayList<>();
+    // in slices: a query names at most 1000 machines
+    for (int from = 0; from < names.size(); from += 1000) {
+      List<String> slice = names.subList(from, Math.min(names.size(), from + 1000));
+      query(MachineQuery.builder().names(slice).build()).forEach(m -> present.add(m.name()));
+    }
+    return present;
   }
 
   private static void setPort(PreparedStatement statement, int index, Integer port)

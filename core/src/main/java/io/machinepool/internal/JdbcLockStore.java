@@ -365,6 +365,19 @@ public final class JdbcLockStore {
               + ": the inventory has no such machine; known types: "
               + knownTypes());
     }
+    if (counts[0] < request.count()) {
+      // More than there are: no wait can serve it.
+      throw new InvalidRequestException(
+          "only "
+              + counts[0]
+              + " "
+              + String.join("/", request.machineTypes())
+              + " machine"
+              + (counts[0] == 1 ? "" : "s")
+              + " in the inventory, "
+              + request.count()
+              + " requested; nothing was locked");
+    }
     return counts[1];
   }
 

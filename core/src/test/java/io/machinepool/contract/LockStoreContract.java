@@ -169,11 +169,25 @@ abstract class LockStoreContract {
   }
 
   @Test
-  void countAboveThePoolSaysHowManyAreAvailable() {
+  void countAboveTheFreeMachinesSaysHowManyAreAvailable() {
+    pool.lock(request(BOB).names("smithi001.front.sepia.ceph.com").keepUntilUnlocked().build());
+    List<List<String>> before = db.snapshot();
+    assertThatThrownBy(() -> pool.lock(request(ALICE).machineType("smithi").count(3).build()))
+        .isInstanceOf(NotEnoughMachinesException.class)
+        .hasMessageContaining("only 2 smithi machines available, 3 requested");
+    assertThat(db.snapshot()).isEqualTo(before);
+  }
+
+  @Test
+  void countAboveTheInventoryIsInvalidAndSaysHowManyThereAre() {
     List<List<String>> before = db.snapshot();
     assertThatThrownBy(() -> pool.lock(request(ALICE).machineType("smithi").count(5).build()))
-        .isInstanceOf(NotEnoughMachinesException.class)
-        .hasMessageContaining("only 3 smithi machines available, 5 requested");
+        .isInstanceOf(InvalidRequestException.class)
+        .hasMessage("only 3 smithi machines in the inventory, 5 requested; nothing was locked");
+    assertThatThrownBy(
+            () -> pool.lock(request(ALICE).machineTypes("smithi", "mira").count(6).build()))
+        .isInstanceOf(InvalidRequestException.class)
+        .hasMessageContaining("only 5 smithi/mira machines in the inventory, 6 requested");
     assertThat(db.snapshot()).isEqualTo(before);
   }
 
