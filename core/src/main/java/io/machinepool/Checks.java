@@ -22,6 +22,13 @@ final class Checks {
    */
   static final int MAX_MACHINES = 1000;
 
+  /**
+   * The longest duration any setting takes. Durations become milliseconds, nanoseconds and lease
+   * expiries in database timestamps, whose ranges end: no value near those limits means anything,
+   * and this one leaves room for every sum the library makes.
+   */
+  static final Duration MAX_DURATION = Duration.ofDays(7);
+
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._@:-]+");
   private static final Pattern MACHINE_TYPE = Pattern.compile("[A-Za-z0-9._-]+");
   private static final Pattern MAC = Pattern.compile("([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}");
@@ -133,13 +140,34 @@ final class Checks {
     if (duration.isNegative() || duration.isZero()) {
       throw new InvalidRequestException(what + " must be positive, was " + duration);
     }
-    return duration;
+    return atMostMaxDuration(duration, what);
   }
 
   static Duration notNegative(Duration duration, String what) {
     notNull(duration, what);
     if (duration.isNegative()) {
       throw new InvalidRequestException(what + " must not be negative, was " + duration);
+    }
+    return atMostMaxDuration(duration, what);
+  }
+
+  /** A period of something the pool schedules: at least a millisecond, its scheduler's unit. */
+  static Duration period(Duration duration, String what) {
+    positive(duration, what);
+    if (duration.toMillis() < 1) {
+      throw new InvalidRequestException(what + " must be at least 1 ms, was " + duration);
+    }
+    return duration;
+  }
+
+  private static Duration atMostMaxDuration(Duration duration, String what) {
+    if (duration.compareTo(MAX_DURATION) > 0) {
+      throw new InvalidRequestException(
+          what
+              + " must be at most "
+              + MAX_DURATION.toDays()
+              + " days, was "
+              + (duration.toDays() > 0 ? duration.toDays() + " days" : duration.toString()));
     }
     return duration;
   }

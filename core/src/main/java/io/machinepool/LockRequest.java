@@ -29,7 +29,8 @@ import java.util.List;
  * @param osType for VM slots the OS to install, for physical machines a filter; or {@code null}
  * @param osVersion likewise for the OS version, or {@code null}
  * @param arch likewise for the architecture, or {@code null}
- * @param waitUpTo how long to keep trying when too few machines are free; zero fails at once
+ * @param waitUpTo how long to keep trying when too few machines are free, at most 7 days; zero
+ *     fails at once
  * @param keepUntilUnlocked when {@code true} the lock has no lease expiry and survives the JVM
  *     (teuthology-lock {@code --lock} semantics): only an explicit unlock frees it
  */
@@ -246,7 +247,7 @@ public record LockRequest(
     /**
      * Waits up to this long for enough free machines, retrying with backoff.
      *
-     * @param value zero (the default) fails at once
+     * @param value zero (the default) fails at once; at most 7 days
      * @return this builder
      */
     public Builder waitUpTo(Duration value) {

@@ -718,7 +718,7 @@ public final class MachinePool implements AutoCloseable {
     /**
      * How long a lease lasts without a heartbeat (default 10 minutes).
      *
-     * @param value positive
+     * @param value at least 300 ms, at most 7 days
      * @return this builder
      */
     public Builder leaseDuration(Duration value) {
@@ -729,7 +729,7 @@ public final class MachinePool implements AutoCloseable {
     /**
      * How often open leases are renewed (default: a third of the lease duration).
      *
-     * @param value positive and shorter than the lease
+     * @param value at least 1 ms, and shorter than the lease
      * @return this builder
      */
     public Builder heartbeatInterval(Duration value) {
@@ -740,7 +740,7 @@ public final class MachinePool implements AutoCloseable {
     /**
      * Runs {@link MachinePool#reapExpired()} in the background this often (default: never).
      *
-     * @param value positive
+     * @param value at least 1 ms, at most 7 days
      * @return this builder
      */
     public Builder reapExpiredEvery(Duration value) {
@@ -752,7 +752,7 @@ public final class MachinePool implements AutoCloseable {
      * How long a lock request retries collisions with concurrent requesters before it gives up with
      * a {@link LockContentionException} (default 10 seconds).
      *
-     * @param value positive
+     * @param value positive, at most 7 days
      * @return this builder
      */
     public Builder contentionTimeout(Duration value) {
@@ -766,7 +766,7 @@ public final class MachinePool implements AutoCloseable {
      * minutes). A physical machine without stored keys, and every machine of {@link
      * MachinePool#refreshHostKeys}, gets one scan of at most this long.
      *
-     * @param value positive
+     * @param value positive, at most 7 days
      * @return this builder
      */
     public Builder sshTimeout(Duration value) {
@@ -778,7 +778,7 @@ public final class MachinePool implements AutoCloseable {
      * The longest a request's provisioning may take in all (default 60 minutes: longer than a
      * downburst create retried three times).
      *
-     * @param value positive
+     * @param value positive, at most 7 days
      * @return this builder
      */
     public Builder provisionTimeout(Duration value) {
@@ -884,7 +884,7 @@ public final class MachinePool implements AutoCloseable {
       Checks.positive(sshTimeout, "sshTimeout");
       Checks.positive(provisionTimeout, "provisionTimeout");
       if (heartbeatInterval != null) {
-        Checks.positive(heartbeatInterval, "heartbeatInterval");
+        Checks.period(heartbeatInterval, "heartbeatInterval");
         if (heartbeatInterval.compareTo(leaseDuration) >= 0) {
           throw new InvalidRequestException(
               "heartbeatInterval "
@@ -899,7 +899,7 @@ public final class MachinePool implements AutoCloseable {
             "leaseDuration must be at least 300 ms, was " + leaseDuration);
       }
       if (reaperInterval != null) {
-        Checks.positive(reaperInterval, "reapExpiredEvery");
+        Checks.period(reaperInterval, "reapExpiredEvery");
       }
       range(retryAttempts, 1, 100, "retryAttempts");
       range(provisioningThreads, 1, 1024, "provisioningThreads");

@@ -11,6 +11,7 @@ import java.sql.SQLNonTransientConnectionException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.UnaryOperator;
 import java.util.logging.Logger;
 import java.util.stream.IntStream;
 import javax.sql.DataSource;
@@ -355,6 +356,70 @@ abstract class BadInputCases {
         () -> MachinePool.builder().dataSource(db.dataSource()).retryAttempts(0).build(),
         InvalidRequestException.class,
         "retryAttempts must be 1 to 100");
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "leaseDuration",
+        "heartbeatInterval",
+        "reapExpiredEvery",
+        "contentionTimeout",
+        "sshTimeout",
+        "provisionTimeout"
+      })
+  void absurdPoolDurationsAreRefusedWithTheirBoundByBuild(String setting) {
+    for (Duration absurd : List.of(Duration.ofSeconds(Long.MAX_VALUE), Duration.ofDays(8))) {
+      rejected(
+          () -> configured(setting, absurd).build(),
+          InvalidRequestException.class,
+          setting + " must be at most 7 days, was " + absurd.toDays() + " days");
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"heartbeatInterval", "reapExpiredEvery"})
+  void periodsBelowAMillisecondAreRefusedByBuild(String setting) {
+    rejected(
+        () -> configured(setting, Duration.ofNanos(999_999)).build(),
+        InvalidRequestException.class,
+        setting + " must be at least 1 ms");
+  }
+
+  private MachinePool.Builder configured(String setting, Duration value) {
+    MachinePool.Builder builder =
+        MachinePool.builder()
+            .dataSource(db.dataSource())
+            .tablePrefix(db.prefix())
+            .releaseOnShutdown(false);
+    UnaryOperator<MachinePool.Builder> set =
+        switch (setting) {
+          case "leaseDuration" -> b -> b.leaseDuration(value);
+          case "heartbeatInterval" -> b -> b.heartbeatInterval(value);
+          case "reapExpiredEvery" -> b -> b.reapExpiredEvery(value);
+          case "contentionTimeout" -> b -> b.contentionTimeout(value);
+          case "sshTimeout" -> b -> b.sshTimeout(value);
+          case "provisionTimeout" -> b -> b.provisionTimeout(value);
+          default -> throw new IllegalArgumentException(setting);
+        };
+    return set.apply(builder);
+  }
+
+  @Test
+  void anAbsurdWaitIsRefusedWhenTheRequestIsBuilt() {
+    for (Duration absurd : List.of(Duration.ofSeconds(Long.MAX_VALUE), Duration.ofDays(8))) {
+      rejected(
+          () ->
+              pool.lock(
+                  LockRequest.builder()
+                      .owner(OWNER)
+                      .machineType("smithi")
+                      .count(1)
+                      .waitUpTo(absurd)
+                      .build()),
+          InvalidRequestException.class,
+          "waitUpTo must be at most 7 days, was " + absurd.toDays() + " days");
+    }
   }
 
   private static List<String> names(int count) {
