@@ -1,8 +1,11 @@
 package io.machinepool;
 
+import io.machinepool.internal.Texts;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -204,7 +207,15 @@ final class Checks {
     }
     List<String> copy = names.stream().map(Checks::machineName).distinct().toList();
     if (copy.size() != names.size()) {
-      throw new InvalidRequestException("machine names are listed more than once: " + names);
+      Set<String> seen = new LinkedHashSet<>();
+      Set<String> twice = new LinkedHashSet<>();
+      for (String name : names) {
+        if (!seen.add(name)) {
+          twice.add(name);
+        }
+      }
+      throw new InvalidRequestException(
+          "machine names are listed more than once: " + Texts.list(twice));
     }
     return copy;
   }
@@ -218,6 +229,6 @@ final class Checks {
   }
 
   private static String abbreviate(String value) {
-    return value.length() <= 80 ? value : value.substring(0, 77) + "...";
+    return Texts.echo(value);
   }
 }

@@ -5,6 +5,7 @@ import io.machinepool.internal.JdbcHostKeyStore;
 import io.machinepool.internal.JdbcInventory;
 import io.machinepool.internal.JdbcLockStore;
 import io.machinepool.internal.Schema;
+import io.machinepool.internal.Texts;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -258,9 +259,9 @@ public final class MachinePool implements AutoCloseable {
       throw new LockConflictException(
           name
               + " is locked with description '"
-              + machine.description()
+              + Texts.echo(machine.description())
               + "', not '"
-              + description
+              + Texts.echo(description)
               + "'; not unlocked");
     }
     if (!provisioning.canRelease(machine)) {
@@ -415,8 +416,8 @@ public final class MachinePool implements AutoCloseable {
         wanted.stream().filter(n -> found.stream().noneMatch(m -> m.name().equals(n))).toList();
     if (!missing.isEmpty()) {
       throw new NoSuchMachineException(
-          "no machine named "
-              + String.join(", ", missing)
+          (missing.size() == 1 ? "no machine named " : "no machines named ")
+              + Texts.list(missing)
               + " in the inventory; no host keys were scanned");
     }
     List<Machine> refreshed = provisioning.refresh(found);

@@ -9,6 +9,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLNonTransientConnectionException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.UnaryOperator;
@@ -439,6 +440,46 @@ abstract class BadInputCases {
       rejected(call, InvalidRequestException.class, message);
       assertThatThrownBy(call).message().hasSizeLessThan(200);
     }
+  }
+
+  @Test
+  void messagesNameAFewOfTheNamesGivenAndCountTheRest() {
+    List<String> unknown = names(1000);
+    assertThatThrownBy(() -> pool.lock(LockRequest.builder().owner(OWNER).names(unknown).build()))
+        .isInstanceOf(NoSuchMachineException.class)
+        .hasMessageContaining("no machines named smithi00000.front, smithi00001.front")
+        .hasMessageContaining("and 995 more in the inventory; nothing was locked")
+        .message()
+        .hasSizeLessThan(300);
+    assertThat(db.snapshot()).isEqualTo(before);
+
+    List<String> twice = new ArrayList<>(names(999));
+    twice.add("smithi00007.front");
+    assertThatThrownBy(() -> pool.lock(LockRequest.builder().owner(OWNER).names(twice).build()))
+        .isInstanceOf(InvalidRequestException.class)
+        .hasMessage("machine names are listed more than once: smithi00007.front");
+
+    List<MachineSpec> specs =
+        new ArrayList<>(names(999).stream().map(n -> MachineSpec.physical(n, "smithi")).toList());
+    specs.add(MachineSpec.physical("smithi00007.front", "smithi"));
+    rejected(
+        () -> pool.inventory().addAll(specs),
+        InvalidRequestException.class,
+        "the machines to add name one machine twice: smithi00007.front");
+
+    List<String> locked = new ArrayList<>(names(7));
+    locked.add("smithi001.front");
+    locked.add("smithi002.front");
+    pool.inventory().addAll(names(7).stream().map(n -> MachineSpec.physical(n, "smithi")).toList());
+    for (String name : names(7)) {
+      pool.lock(LockRequest.builder().owner("bob@h").names(name).keepUntilUnlocked().build());
+    }
+    List<List<String>> held = db.snapshot();
+    assertThatThrownBy(() -> pool.lock(LockRequest.builder().owner(OWNER).names(locked).build()))
+        .isInstanceOf(LockConflictException.class)
+        .hasMessageContaining("smithi00000.front is locked by bob@h")
+        .hasMessageEndingWith("; and 3 more machines cannot be locked; nothing was locked");
+    assertThat(db.snapshot()).isEqualTo(held);
   }
 
   @Test

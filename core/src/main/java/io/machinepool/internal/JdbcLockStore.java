@@ -149,14 +149,14 @@ public final class JdbcLockStore {
       // it, which saves the round trips of starting and committing one.
       Acquired acquired =
           names.size() == 1
-              ? db.autoCommit("lock " + names, work)
-              : db.inTransaction("lock " + names, work);
+              ? db.autoCommit("lock " + Texts.list(names), work)
+              : db.inTransaction("lock " + Texts.list(names), work);
       if (acquired != null) {
         return acquired;
       }
       explainRefusal(request);
       // Nothing wrong in committed state: a concurrent unlock or lock changed the rows under us.
-      pauseOrGiveUp(deadline, attempt, "lock " + names);
+      pauseOrGiveUp(deadline, attempt, "lock " + Texts.list(names));
     }
   }
 
@@ -207,7 +207,7 @@ public final class JdbcLockStore {
   private void explainRefusal(LockRequest request) {
     List<Machine> found =
         db.autoCommit(
-            "read " + request.names(),
+            "read " + Texts.list(request.names()),
             c ->
                 select(
                     c,
@@ -219,7 +219,7 @@ public final class JdbcLockStore {
     if (!missing.isEmpty()) {
       throw new NoSuchMachineException(
           (missing.size() == 1 ? "no machine named " : "no machines named ")
-              + String.join(", ", missing)
+              + Texts.list(missing)
               + " in the inventory; nothing was locked");
     }
     List<String> conflicts = new ArrayList<>();
@@ -253,14 +253,24 @@ public final class JdbcLockStore {
       }
     }
     if (!conflicts.isEmpty()) {
-      throw new LockConflictException(String.join("; ", conflicts) + "; nothing was locked");
+      throw new LockConflictException(joinConflicts(conflicts) + "; nothing was locked");
     }
+  }
+
+  private static String joinConflicts(List<String> conflicts) {
+    if (conflicts.size() <= Texts.LISTED) {
+      return String.join("; ", conflicts);
+    }
+    return String.join("; ", conflicts.subList(0, Texts.LISTED))
+        + "; and "
+        + (conflicts.size() - Texts.LISTED)
+        + " more machines cannot be locked";
   }
 
   private static String describe(String description) {
     return description == null || description.isEmpty()
         ? " (no description)"
-        : " (description '" + description + "')";
+        : " (description '" + Texts.echo(description) + "')";
   }
 
   /**
