@@ -87,7 +87,7 @@ final class Checks {
       throw new InvalidRequestException(
           "owner '" + abbreviate(owner) + "' is longer than " + MAX_OWNER + " characters");
     }
-    noControlCharacters(owner, "owner");
+    noForbiddenCharacters(owner, "owner", false);
     return owner;
   }
 
@@ -102,6 +102,7 @@ final class Checks {
               + " characters long; at most "
               + MAX_DESCRIPTION);
     }
+    noForbiddenCharacters(description, "description", true);
     return description;
   }
 
@@ -220,12 +221,31 @@ final class Checks {
     return copy;
   }
 
-  private static void noControlCharacters(String value, String what) {
-    for (int i = 0; i < value.length(); i++) {
-      if (Character.isISOControl(value.charAt(i))) {
-        throw new InvalidRequestException(what + " must not contain control characters");
-      }
+  /**
+   * Refuses what no text the library stores or compares may hold: unpaired UTF-16 surrogates, which
+   * have no UTF-8 form (some drivers store them as {@code ?}, so that an owner could never unlock
+   * again), and control characters, NUL among them (PostgreSQL refuses it, H2 and MariaDB store
+   * it), except tab and line breaks where {@code lineBreaks} allows them.
+   */
+  private static void noForbiddenCharacters(String value, String what, boolean lineBreaks) {
+    int bad = Texts.firstForbidden(value, lineBreaks);
+    if (bad < 0) {
+      return;
     }
+    char c = value.charAt(bad);
+    throw new InvalidRequestException(
+        what
+            + " has "
+            + (Character.isSurrogate(c)
+                ? "an unpaired UTF-16 surrogate (" + Texts.code(c) + ")"
+                : "a control character (" + Texts.code(c) + ")")
+            + " at index "
+            + bad
+            + (Character.isSurrogate(c)
+                ? ", which cannot be stored: check how the text was decoded"
+                : lineBreaks
+                    ? "; only tab, line feed and carriage return are allowed"
+                    : "; control characters are not allowed"));
   }
 
   private static String abbreviate(String value) {

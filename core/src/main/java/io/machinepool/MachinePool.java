@@ -69,7 +69,8 @@ public final class MachinePool implements AutoCloseable {
     this.locks = new JdbcLockStore(db);
     this.rows = new JdbcInventory(db);
     this.inventory = new Inventory(rows, this);
-    this.hostKeys = b.hostKeyStore != null ? b.hostKeyStore : new JdbcHostKeyStore(db);
+    this.hostKeys =
+        new CheckedHostKeyStore(b.hostKeyStore != null ? b.hostKeyStore : new JdbcHostKeyStore(db));
     this.listeners = new Listeners(b.listeners);
     this.leaseDuration = b.leaseDuration;
     this.contentionTimeout = b.contentionTimeout;
@@ -298,9 +299,7 @@ public final class MachinePool implements AutoCloseable {
               : new ProvisioningException(machine.name(), "destroy failed: " + e, null, null, e);
       String reason = "destroy failed, VM may still use its host: " + failure.getMessage();
       locks.markDownIfHeld(
-          machine.name(),
-          machine.generation(),
-          reason.substring(0, Math.min(reason.length(), 4000)));
+          machine.name(), machine.generation(), Texts.storable(reason, Checks.MAX_DESCRIPTION));
       log.error("{} stays locked and is marked down: {}", machine.name(), failure.getMessage());
       throw failure;
     }

@@ -32,6 +32,20 @@ import org.junit.jupiter.params.provider.ValueSource;
 abstract class BadInputCases {
   private static final String OWNER = "alice@build7";
 
+  /** Control characters and unpaired UTF-16 surrogates, which no stored text may hold. */
+  private static final String[] FORBIDDEN = {
+    "\u0000",
+    "run\u00002",
+    "\u001b[31mred",
+    "bell\u0007",
+    "del\u007f",
+    "next\u0085line",
+    "\ud800",
+    "x\udc00y",
+    "cut\ud83d",
+    "\ude00swapped\ud83d"
+  };
+
   private final TestDatabase.Kind kind;
   private TestDatabase db;
   private MachinePool pool;
@@ -183,7 +197,9 @@ abstract class BadInputCases {
         "a\nb",
         "a\\b",
         "a/b",
-        "smithi001' OR '1'='1"
+        "smithi001' OR '1'='1",
+        "a\u0000b",
+        "a\ud800b"
       })
   void namesWithCharactersOutsideTheAllowedSetAreRejected(String name) {
     rejected(
@@ -480,6 +496,79 @@ abstract class BadInputCases {
         .hasMessageContaining("smithi00000.front is locked by bob@h")
         .hasMessageEndingWith("; and 3 more machines cannot be locked; nothing was locked");
     assertThat(db.snapshot()).isEqualTo(held);
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9})
+  void controlCharactersAndUnpairedSurrogatesAreRefusedInEveryText(int which) {
+    String bad = FORBIDDEN[which];
+    String kindOfCharacter =
+        bad.chars().anyMatch(c -> Character.isSurrogate((char) c))
+                && bad.chars().noneMatch(c -> Character.isISOControl((char) c))
+            ? "an unpaired UTF-16 surrogate"
+            : "a control character";
+    String name = "smithi001.front";
+    List<ThrowingCallable> calls =
+        List.of(
+            () -> pool.lock(LockRequest.builder().owner("alice" + bad).names(name).build()),
+            () ->
+                pool.lock(LockRequest.builder().owner(OWNER).description(bad).names(name).build()),
+            () ->
+                pool.lock(
+                    LockRequest.builder()
+                        .owner(OWNER)
+                        .description(bad)
+                        .machineType("smithi")
+                        .count(1)
+                        .build()),
+            () -> pool.unlock("smithi002.front", "bob@h" + bad),
+            () -> pool.unlock("smithi002.front", "bob@h", bad),
+            () -> pool.inventory().markDown(name, "disk " + bad),
+            () -> pool.inventory().describe(name, bad),
+            () -> pool.machines(MachineQuery.builder().owner(bad + "@h").build()),
+            () -> pool.machines(MachineQuery.builder().description(bad).build()),
+            () -> pool.machines(MachineQuery.builder().descriptionContains(bad).build()));
+    for (ThrowingCallable call : calls) {
+      rejected(call, InvalidRequestException.class, kindOfCharacter);
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"smithi\u0000001", "smithi001\ud800", "smithi\u00a0001"})
+  void machineNamesWithControlCharactersOrSurrogatesAreRefusedEverywhere(String name) {
+    List<ThrowingCallable> calls =
+        List.of(
+            () -> pool.lock(LockRequest.builder().owner(OWNER).names(name).build()),
+            () -> pool.unlock(name, OWNER),
+            () -> pool.machine(name),
+            () -> pool.inventory().add(MachineSpec.physical(name, "smithi")),
+            () -> pool.inventory().markDown(name, "broken"),
+            () -> pool.hostKeys().replace(name, List.of(new HostKey("ssh-rsa", "AAAA"))),
+            () -> pool.hostKeys().keys(name),
+            () -> pool.hostKeys().forget(name),
+            () -> pool.machines(MachineQuery.builder().vpsHost(name).build()));
+    for (ThrowingCallable call : calls) {
+      rejected(call, InvalidRequestException.class, "has characters outside [A-Za-z0-9._@:-]");
+    }
+  }
+
+  @Test
+  void tabsLineBreaksAndCharactersBeyondTheBasicPlaneAreStoredAsGiven() {
+    String owner = "\u00e5lice\ud83d\ude00@build7";
+    String description = "run 42\tjob 3\r\nline 2 \u2603 \ud83d\ude00";
+    pool.lock(
+        LockRequest.builder()
+            .owner(owner)
+            .description(description)
+            .names("smithi001.front")
+            .keepUntilUnlocked()
+            .build());
+    Machine locked = pool.machine("smithi001.front").orElseThrow();
+    assertThat(locked.lockedBy()).isEqualTo(owner);
+    assertThat(locked.description()).isEqualTo(description);
+    assertThat(pool.machines(MachineQuery.builder().owner(owner).build())).hasSize(1);
+    pool.unlock("smithi001.front", owner, description);
+    assertThat(pool.machine("smithi001.front").orElseThrow().locked()).isFalse();
   }
 
   @Test

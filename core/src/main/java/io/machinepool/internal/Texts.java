@@ -3,7 +3,10 @@ package io.machinepool.internal;
 import java.util.Collection;
 import java.util.List;
 
-/** Text rules shared by the API and the internals: short forms of input for messages. Not API. */
+/**
+ * Text rules shared by the API and the internals: short forms of input for messages, and the
+ * characters no stored or compared text may hold. Not API.
+ */
 public final class Texts {
   /** The most characters of one value a message echoes. */
   public static final int ECHO = 80;
@@ -58,9 +61,45 @@ public final class Texts {
   }
 
   /**
-   * Replaces unpaired surrogates and control characters (but line breaks, when {@code lineBreaks}
-   * allows them) by an escape or {@code U+FFFD}; stops once the result has more than {@code enough}
-   * characters.
+   * The index of the first character no stored text may hold, or -1: an unpaired UTF-16 surrogate
+   * (it has no UTF-8 form, and drivers store it as {@code ?} or refuse it), and a control character
+   * other than tab, line feed and carriage return when {@code lineBreaks} allows those ({@code
+   * U+0000}-{@code U+001F}, {@code U+007F}-{@code U+009F}).
+   *
+   * @param value the text
+   * @param lineBreaks whether tab, line feed and carriage return are allowed
+   * @return the index of the first such character, or -1
+   */
+  public static int firstForbidden(String value, boolean lineBreaks) {
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (Character.isHighSurrogate(c)
+          && i + 1 < value.length()
+          && Character.isLowSurrogate(value.charAt(i + 1))) {
+        i++;
+      } else if (forbidden(c, lineBreaks)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * Makes text the library writes itself (a failure as a machine's description) storable: every
+   * character {@link #firstForbidden(String, boolean)} refuses, line breaks allowed, becomes {@code
+   * U+FFFD}, and the text is cut to at most {@code max} characters, never inside a surrogate pair.
+   *
+   * @param text the text
+   * @param max the most characters
+   * @return the storable text
+   */
+  public static String storable(String text, int max) {
+    return cut(replaceForbidden(text, true, max, false), max);
+  }
+
+  /**
+   * Replaces what {@link #firstForbidden} refuses by an escape or {@code U+FFFD}; stops once the
+   * result has more than {@code enough} characters.
    */
   private static String replaceForbidden(
       String value, boolean lineBreaks, int enough, boolean escape) {
@@ -83,6 +122,16 @@ public final class Texts {
   private static boolean forbidden(char c, boolean lineBreaks) {
     return Character.isSurrogate(c)
         || (Character.isISOControl(c) && !(lineBreaks && (c == '\t' || c == '\n' || c == '\r')));
+  }
+
+  /**
+   * How a message names a character: {@code U+0000}.
+   *
+   * @param c the character
+   * @return its code, e.g. {@code U+001B}
+   */
+  public static String code(char c) {
+    return String.format("U+%04X", (int) c);
   }
 
   private static String cut(String value, int max) {

@@ -826,6 +826,36 @@ abstract class LockStoreContract {
   }
 
   @Test
+  void aFailureWithControlCharactersIsStoredAsTheReasonWithThemReplaced() {
+    Provisioner garbling =
+        new Provisioner() {
+          @Override
+          public Machine provision(Machine machine, LockRequest request) {
+            throw new ProvisioningException(
+                machine.name(),
+                "libvirt said \u001b[31mno\u0000 \ud800",
+                1,
+                "Traceback\n  nul \u0000 here",
+                null);
+          }
+
+          @Override
+          public void release(Machine machine) {}
+        };
+    MachinePool vms = newPool(b -> b.provisioner(garbling).markDownAfterFailures(1));
+    String vm = "vpm011.front.sepia.ceph.com";
+    assertThatThrownBy(() -> vms.lock(request(ALICE).names(vm).build()))
+        .isInstanceOf(ProvisioningException.class);
+    Machine down = machine(vm);
+    assertThat(down.up()).as("the reason could be stored").isFalse();
+    assertThat(down.description())
+        .startsWith("marked down after 1 provisioning failures in a row")
+        .contains("libvirt said \ufffd[31mno\ufffd \ufffd")
+        .contains("Traceback\n  nul \ufffd here")
+        .doesNotContain("\u0000");
+  }
+
+  @Test
   void aVmSlotMarkedDownIsNotLockedByNameWhileAPhysicalMachineIs() {
     pool.inventory().markDown("vpm011.front.sepia.ceph.com", "destroy failed on mira001");
     pool.inventory().markDown("smithi001.front.sepia.ceph.com", "under repair");
