@@ -144,12 +144,19 @@ public final class MachinePool implements AutoCloseable {
    * Locks machines, provisions the VM slots among them, collects host keys, and returns the lease.
    * All or nothing: when any step fails, every machine of the request is released again.
    *
+   * <p>A request by name for machines that the same owner holds with the same non-empty description
+   * under one lock kept until unlocked ({@link LockRequest.Builder#keepUntilUnlocked()}), itself
+   * kept until unlocked, returns that lock as it is: same token, nothing provisioned again, and
+   * closing either lease unlocks it. Any other lock of a held machine fails, so that a second lock
+   * never takes a machine from under an open lease.
+   *
    * @param request what to lock
    * @return the open lease; close it to unlock
    * @throws InvalidRequestException when the request cannot be served as asked, e.g. it asks for
    *     more machines than the inventory has of its types
    * @throws NoSuchMachineException when a named machine does not exist
-   * @throws LockConflictException when a named machine is locked by someone else
+   * @throws LockConflictException when a named machine is locked by someone else, or by the same
+   *     owner in a way that a re-lock may not return
    * @throws NotEnoughMachinesException when too few machines are free, also after {@code waitUpTo}
    * @throws ProvisioningException when a machine could not be prepared
    */
@@ -160,6 +167,16 @@ public final class MachinePool implements AutoCloseable {
     String token = UUID.randomUUID().toString();
     Duration lease = request.keepUntilUnlocked() ? null : leaseDuration;
     JdbcLockStore.Acquired acquired = acquire(request, token, lease);
+    if (!token.equals(acquired.token())) {
+      // The re-lock of a lock kept until unlocked (DESIGN §5.2): that lock, as it is, without a
+      // second provisioning of its VMs; both handles name it.
+      log.info(
+          "{} already locked for {} ({}) until unlocked: the same lock, nothing changed",
+          Texts.list(acquired.machines().stream().map(Machine::name).toList()),
+          request.owner(),
+          request.description());
+      return new Lease(this, acquired.token(), request, acquired.machines(), null);
+    }
     Lease held = new Lease(this, token, request, acquired.machines(), acquired.expiresAt());
     if (!request.keepUntilUnlocked()) {
       openLeases.put(token, held);
