@@ -1,8 +1,11 @@
 package io.machinepool;
 
+import io.machinepool.internal.Texts;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -15,6 +18,19 @@ final class Checks {
   static final int MAX_DESCRIPTION = 4000;
   static final int MAX_TYPE = 64;
   static final int MAX_OS_FIELD = 64;
+
+  /**
+   * The most machines one request may name or count, and one query may name: every one is a bound
+   * parameter of one statement, and databases cap those (PostgreSQL at 65,535).
+   */
+  static final int MAX_MACHINES = 1000;
+
+  /**
+   * The longest duration any setting takes. Durations become milliseconds, nanoseconds and lease
+   * expiries in database timestamps, whose ranges end: no value near those limits means anything,
+   * and this one leaves room for every sum the library makes.
+   */
+  static final Duration MAX_DURATION = Duration.ofDays(7);
 
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._@:-]+");
   private static final Pattern MACHINE_TYPE = Pattern.compile("[A-Za-z0-9._-]+");
@@ -71,7 +87,7 @@ final class Checks {
       throw new InvalidRequestException(
           "owner '" + abbreviate(owner) + "' is longer than " + MAX_OWNER + " characters");
     }
-    noControlCharacters(owner, "owner");
+    noForbiddenCharacters(owner, "owner", false);
     return owner;
   }
 
@@ -86,6 +102,7 @@ final class Checks {
               + " characters long; at most "
               + MAX_DESCRIPTION);
     }
+    noForbiddenCharacters(description, "description", true);
     return description;
   }
 
@@ -127,7 +144,7 @@ final class Checks {
     if (duration.isNegative() || duration.isZero()) {
       throw new InvalidRequestException(what + " must be positive, was " + duration);
     }
-    return duration;
+    return atMostMaxDuration(duration, what);
   }
 
   static Duration notNegative(Duration duration, String what) {
@@ -135,27 +152,103 @@ final class Checks {
     if (duration.isNegative()) {
       throw new InvalidRequestException(what + " must not be negative, was " + duration);
     }
+    return atMostMaxDuration(duration, what);
+  }
+
+  /** A period of something the pool schedules: at least a millisecond, its scheduler's unit. */
+  static Duration period(Duration duration, String what) {
+    positive(duration, what);
+    if (duration.toMillis() < 1) {
+      throw new InvalidRequestException(what + " must be at least 1 ms, was " + duration);
+    }
     return duration;
+  }
+
+  private static Duration atMostMaxDuration(Duration duration, String what) {
+    if (duration.compareTo(MAX_DURATION) > 0) {
+      throw new InvalidRequestException(
+          what
+              + " must be at most "
+              + MAX_DURATION.toDays()
+              + " days, was "
+              + (duration.toDays() > 0 ? duration.toDays() + " days" : duration.toString()));
+    }
+    return duration;
+  }
+
+  /**
+   * How many machines a request by type asks for.
+   *
+   * @param count the count
+   * @return the count
+   */
+  static int count(int count) {
+    if (count < 1) {
+      throw new InvalidRequestException("count must be at least 1, was " + count);
+    }
+    if (count > MAX_MACHINES) {
+      throw new InvalidRequestException(
+          "count "
+              + count
+              + " is more than one request may lock: at most "
+              + MAX_MACHINES
+              + " machines");
+    }
+    return count;
   }
 
   static List<String> machineNames(Collection<String> names) {
     notNull(names, "machine names");
+    if (names.size() > MAX_MACHINES) {
+      throw new InvalidRequestException(
+          names.size()
+              + " machine names in one request; at most "
+              + MAX_MACHINES
+              + " may be named at once");
+    }
     List<String> copy = names.stream().map(Checks::machineName).distinct().toList();
     if (copy.size() != names.size()) {
-      throw new InvalidRequestException("machine names are listed more than once: " + names);
+      Set<String> seen = new LinkedHashSet<>();
+      Set<String> twice = new LinkedHashSet<>();
+      for (String name : names) {
+        if (!seen.add(name)) {
+          twice.add(name);
+        }
+      }
+      throw new InvalidRequestException(
+          "machine names are listed more than once: " + Texts.list(twice));
     }
     return copy;
   }
 
-  private static void noControlCharacters(String value, String what) {
-    for (int i = 0; i < value.length(); i++) {
-      if (Character.isISOControl(value.charAt(i))) {
-        throw new InvalidRequestException(what + " must not contain control characters");
-      }
+  /**
+   * Refuses what no text the library stores or compares may hold: unpaired UTF-16 surrogates, which
+   * have no UTF-8 form (some drivers store them as {@code ?}, so that an owner could never unlock
+   * again), and control characters, NUL among them (PostgreSQL refuses it, H2 and MariaDB store
+   * it), except tab and line breaks where {@code lineBreaks} allows them.
+   */
+  private static void noForbiddenCharacters(String value, String what, boolean lineBreaks) {
+    int bad = Texts.firstForbidden(value, lineBreaks);
+    if (bad < 0) {
+      return;
     }
+    char c = value.charAt(bad);
+    throw new InvalidRequestException(
+        what
+            + " has "
+            + (Character.isSurrogate(c)
+                ? "an unpaired UTF-16 surrogate (" + Texts.code(c) + ")"
+                : "a control character (" + Texts.code(c) + ")")
+            + " at index "
+            + bad
+            + (Character.isSurrogate(c)
+                ? ", which cannot be stored: check how the text was decoded"
+                : lineBreaks
+                    ? "; only tab, line feed and carriage return are allowed"
+                    : "; control characters are not allowed"));
   }
 
   private static String abbreviate(String value) {
-    return value.length() <= 80 ? value : value.substring(0, 77) + "...";
+    return Texts.echo(value);
   }
 }

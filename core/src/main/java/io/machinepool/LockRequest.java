@@ -24,11 +24,13 @@ import java.util.List;
  * @param description free text on the lock (a job id or path), or {@code null}
  * @param names the machines to lock by name; empty when locking by type
  * @param machineTypes the pools to take machines from; empty when locking by name
- * @param count how many machines to lock; for a request by name, the number of names
+ * @param count how many machines to lock, at most 1000; for a request by name, the number of names
+ *     (at most 1000)
  * @param osType for VM slots the OS to install, for physical machines a filter; or {@code null}
  * @param osVersion likewise for the OS version, or {@code null}
  * @param arch likewise for the architecture, or {@code null}
- * @param waitUpTo how long to keep trying when too few machines are free; zero fails at once
+ * @param waitUpTo how long to keep trying when too few machines are free, at most 7 days; zero
+ *     fails at once
  * @param keepUntilUnlocked when {@code true} the lock has no lease expiry and survives the JVM
  *     (teuthology-lock {@code --lock} semantics): only an explicit unlock frees it
  */
@@ -79,8 +81,8 @@ public record LockRequest(
             "count " + count + " does not match the " + names.size() + " machines named");
       }
       count = names.size();
-    } else if (count < 1) {
-      throw new InvalidRequestException("count must be at least 1, was " + count);
+    } else {
+      Checks.count(count);
     }
   }
 
@@ -162,7 +164,7 @@ public record LockRequest(
     }
 
     /**
-     * Locks these machines by name, all or none.
+     * Locks these machines by name, all or none; at most 1000 in one request.
      *
      * @param value the names
      * @return this builder
@@ -173,7 +175,7 @@ public record LockRequest(
     }
 
     /**
-     * Locks these machines by name, all or none.
+     * Locks these machines by name, all or none; at most 1000 in one request.
      *
      * @param value the names
      * @return this builder
@@ -210,7 +212,7 @@ public record LockRequest(
     /**
      * Sets how many machines to lock.
      *
-     * @param value at least 1
+     * @param value 1 to 1000, and no more than the inventory has of the requested types
      * @return this builder
      */
     public Builder count(int value) {
@@ -245,7 +247,7 @@ public record LockRequest(
     /**
      * Waits up to this long for enough free machines, retrying with backoff.
      *
-     * @param value zero (the default) fails at once
+     * @param value zero (the default) fails at once; at most 7 days
      * @return this builder
      */
     public Builder waitUpTo(Duration value) {

@@ -6,6 +6,7 @@ import io.machinepool.internal.JdbcHostKeyStore;
 import io.machinepool.internal.JdbcInventory;
 import io.machinepool.internal.JdbcLockStore;
 import io.machinepool.internal.Schema;
+import io.machinepool.internal.Texts;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -64,7 +65,8 @@ public final class MachinePool implements AutoCloseable {
     this.locks = new JdbcLockStore(db);
     this.rows = new JdbcInventory(db);
     this.inventory = new Inventory(rows, this);
-    this.hostKeys = b.hostKeyStore != null ? b.hostKeyStore : new JdbcHostKeyStore(db);
+    this.hostKeys =
+        new CheckedHostKeyStore(b.hostKeyStore != null ? b.hostKeyStore : new JdbcHostKeyStore(db));
     this.listeners = new Listeners(b.listeners);
     this.leaseDuration = b.leaseDuration;
     this.contentionTimeout = b.contentionTimeout;
@@ -140,11 +142,19 @@ public final class MachinePool implements AutoCloseable {
    * Locks machines, provisions the VM slots among them, collects host keys, and returns the lease.
    * All or nothing: when any step fails, every machine of the request is released again.
    *
+   * <p>A request by name for machines that the same owner holds with the same non-empty description
+   * under one lock kept until unlocked ({@link LockRequest.Builder#keepUntilUnlocked()}), itself
+   * kept until unlocked, returns that lock as it is: same token, nothing provisioned again, and
+   * closing either lease unlocks it. Any other lock of a held machine fails, so that a second lock
+   * never takes a machine from under an open lease.
+   *
    * @param request what to lock
    * @return the open lease; close it to unlock
-   * @throws InvalidRequestException when the request cannot be served as asked
+   * @throws InvalidRequestException when the request cannot be served as asked, e.g. it asks for
+   *     more machines than the inventory has of its types
    * @throws NoSuchMachineException when a named machine does not exist
-   * @throws LockConflictException when a named machine is locked by someone else
+   * @throws LockConflictException when a named machine is locked by someone else, or by the same
+   *     owner in a way that a re-lock may not return
    * @throws NotEnoughMachinesException when too few machines are free, also after {@code waitUpTo}
    * @throws ProvisioningException when a machine could not be prepared
    */
@@ -161,6 +171,16 @@ public final class MachinePool implements AutoCloseable {
     } catch (JdbcLockStore.OutcomeUnknownException e) {
       releaseInBackground(e.token());
       throw e;
+    }
+    if (!token.equals(acquired.token())) {
+      // The re-lock of a lock kept until unlocked (DESIGN §5.2): that lock, as it is, without a
+      // second provisioning of its VMs; both handles name it.
+      log.info(
+          "{} already locked for {} ({}) until unlocked: the same lock, nothing changed",
+          Texts.list(acquired.machines().stream().map(Machine::name).toList()),
+          request.owner(),
+          request.description());
+      return new Lease(this, acquired.token(), request, acquired.machines(), null);
     }
     Lease held = new Lease(this, token, request, acquired.machines(), acquired.expiresAt());
     if (!request.keepUntilUnlocked()) {
@@ -293,9 +313,9 @@ public final class MachinePool implements AutoCloseable {
       throw new LockConflictException(
           name
               + " is locked with description '"
-              + machine.description()
+              + Texts.echo(machine.description())
               + "', not '"
-              + description
+              + Texts.echo(description)
               + "'; not unlocked");
     }
     if (!provisioning.canRelease(machine)) {
@@ -396,8 +416,8 @@ public final class MachinePool implements AutoCloseable {
         wanted.stream().filter(n -> found.stream().noneMatch(m -> m.name().equals(n))).toList();
     if (!missing.isEmpty()) {
       throw new NoSuchMachineException(
-          "no machine named "
-              + String.join(", ", missing)
+          (missing.size() == 1 ? "no machine named " : "no machines named ")
+              + Texts.list(missing)
               + " in the inventory; no host keys were scanned");
     }
     List<Machine> refreshed = provisioning.refresh(found);
@@ -723,7 +743,7 @@ public final class MachinePool implements AutoCloseable {
     /**
      * How long a lease lasts without a heartbeat (default 10 minutes).
      *
-     * @param value positive
+     * @param value at least 300 ms, at most 7 days
      * @return this builder
      */
     public Builder leaseDuration(Duration value) {
@@ -734,7 +754,7 @@ public final class MachinePool implements AutoCloseable {
     /**
      * How often open leases are renewed (default: a third of the lease duration).
      *
-     * @param value positive and shorter than the lease
+     * @param value at least 1 ms, and shorter than the lease
      * @return this builder
      */
     public Builder heartbeatInterval(Duration value) {
@@ -746,7 +766,7 @@ public final class MachinePool implements AutoCloseable {
      * Runs {@link MachinePool#reapExpired()} in the background this often (default: half the lease
      * duration, at least a second and at most a minute), and switches the background reaper on.
      *
-     * @param value positive
+     * @param value at least 1 ms, at most 7 days
      * @return this builder
      */
     public Builder reapExpiredEvery(Duration value) {
@@ -813,7 +833,7 @@ public final class MachinePool implements AutoCloseable {
      * How long a lock request retries collisions with concurrent requesters before it gives up with
      * a {@link LockContentionException} (default 10 seconds).
      *
-     * @param value positive
+     * @param value positive, at most 7 days
      * @return this builder
      */
     public Builder contentionTimeout(Duration value) {
@@ -827,7 +847,7 @@ public final class MachinePool implements AutoCloseable {
      * minutes). A physical machine without stored keys, and every machine of {@link
      * MachinePool#refreshHostKeys}, gets one scan of at most this long.
      *
-     * @param value positive
+     * @param value positive, at most 7 days
      * @return this builder
      */
     public Builder sshTimeout(Duration value) {
@@ -839,7 +859,7 @@ public final class MachinePool implements AutoCloseable {
      * The longest a request's provisioning may take in all (default 60 minutes: longer than a
      * downburst create retried three times).
      *
-     * @param value positive
+     * @param value positive, at most 7 days
      * @return this builder
      */
     public Builder provisionTimeout(Duration value) {
@@ -945,7 +965,7 @@ public final class MachinePool implements AutoCloseable {
       Checks.positive(sshTimeout, "sshTimeout");
       Checks.positive(provisionTimeout, "provisionTimeout");
       if (heartbeatInterval != null) {
-        Checks.positive(heartbeatInterval, "heartbeatInterval");
+        Checks.period(heartbeatInterval, "heartbeatInterval");
         if (heartbeatInterval.compareTo(leaseDuration) >= 0) {
           throw new InvalidRequestException(
               "heartbeatInterval "
@@ -960,7 +980,7 @@ public final class MachinePool implements AutoCloseable {
             "leaseDuration must be at least 300 ms, was " + leaseDuration);
       }
       if (reaperInterval != null) {
-        Checks.positive(reaperInterval, "reapExpiredEvery");
+        Checks.period(reaperInterval, "reapExpiredEvery");
       }
       if (safetyMargin != null) {
         Checks.positive(safetyMargin, "safetyMargin");

@@ -2,6 +2,7 @@ package io.machinepool;
 
 import io.machinepool.internal.Database;
 import io.machinepool.internal.JdbcLockStore;
+import io.machinepool.internal.Texts;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -225,7 +226,7 @@ final class Provisioning {
           machine.name(),
           machine.generation(),
           markDownAfterFailures,
-          reason.substring(0, Math.min(reason.length(), 4000)))) {
+          Texts.storable(reason, Checks.MAX_DESCRIPTION))) {
         log.warn("{} {}", machine.name(), reason);
       }
     } catch (RuntimeException e) {

@@ -1,6 +1,7 @@
 package io.machinepool;
 
 import io.machinepool.internal.JdbcLockStore;
+import io.machinepool.internal.Texts;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -109,9 +110,7 @@ final class VmCleanup {
   private void markDown(Machine machine, String reason) {
     try {
       locks.markDownIfHeld(
-          machine.name(),
-          machine.generation(),
-          reason.substring(0, Math.min(reason.length(), 4000)));
+          machine.name(), machine.generation(), Texts.storable(reason, Checks.MAX_DESCRIPTION));
     } catch (RuntimeException e) {
       log.warn("could not mark {} down ({}): {}", machine.name(), reason, e.getMessage());
     }

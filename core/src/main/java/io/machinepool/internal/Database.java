@@ -324,7 +324,8 @@ public final class Database {
         "could not "
             + what
             + ": "
-            + e.getMessage()
+            // Some servers echo the statement or the value: the whole text stays in the cause.
+            + Texts.abbreviate(String.valueOf(e.getMessage()), 1000)
             + " (SQL state "
             + state
             + ", error code "

@@ -14,8 +14,10 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeSet;
 
@@ -47,12 +49,15 @@ public final class JdbcInventory {
             + " (name, machine_type, vpshost, up, locked, os_type, os_version, arch, mac_address,"
             + " ssh_port, generation) VALUES (?, ?, ?, ?, FALSE, ?, ?, ?, ?, ?, 0)";
     List<String> names = specs.stream().map(MachineSpec::name).toList();
-    if (names.stream().distinct().count() != names.size()) {
-      throw new InvalidRequestException("the machines to add name one machine twice: " + names);
+    Set<String> seen = new HashSet<>();
+    List<String> twice = names.stream().filter(n -> !seen.add(n)).distinct().toList();
+    if (!twice.isEmpty()) {
+      throw new InvalidRequestException(
+          "the machines to add name one machine twice: " + Texts.list(twice));
     }
     try {
       db.inTransaction(
-          "add " + names,
+          "add " + Texts.list(names),
           c -> {
             try (PreparedStatement insert = Database.prepare(c, sql)) {
               for (MachineSpec spec : specs) {
@@ -76,7 +81,7 @@ public final class JdbcInventory {
       if (!present.isEmpty()) {
         throw new InvalidRequestException(
             "already in the inventory: "
-                + String.join(", ", present)
+                + Texts.list(present)
                 + "; use update() to change a machine; nothing was added",
             e);
       }
@@ -85,7 +90,13 @@ public final class JdbcInventory {
   }
 
   private List<String> existing(List<String> names) {
-    return query(MachineQuery.builder().names(names).build()).stream().map(Machine::name).toList();
+    List<String> present = new ArrayList<>();
+    // in slices: a query names at most 1000 machines
+    for (int from = 0; from < names.size(); from += 1000) {
+      List<String> slice = names.subList(from, Math.min(names.size(), from + 1000));
+      query(MachineQuery.builder().names(slice).build()).forEach(m -> present.add(m.name()));
+    }
+    return present;
   }
 
   private static void setPort(PreparedStatement statement, int index, Integer port)

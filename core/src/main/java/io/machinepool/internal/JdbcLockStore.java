@@ -14,7 +14,6 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
@@ -29,9 +28,11 @@ import org.slf4j.LoggerFactory;
  *   <li><b>Lock by name</b> (of machines that are up, or physical machines that are down, as
  *       teuthology's {@code lock_one} allows; never a VM slot marked down): {@code UPDATE machine
  *       SET locked = TRUE, locked_by = ?, locked_since = now, description = ?, lease_token = ?,
- *       lease_expires = now + lease, generation = generation + 1 WHERE name IN (...) AND (locked =
- *       FALSE OR <same owner and same non-empty description>)}. The transaction commits only when
- *       the update count equals the number of names, so a request is never half locked.
+ *       lease_expires = now + lease, generation = generation + 1 WHERE name IN (...) AND locked =
+ *       FALSE}. The transaction commits only when the update count equals the number of names, so a
+ *       request is never half locked. A re-lock by the same owner with the same non-empty
+ *       description writes nothing: it returns the lock it names as it is, when that lock is kept
+ *       until unlocked (see {@link #lockNames}).
  *   <li><b>Lock many</b>: in one transaction, under the connection's own isolation level (the
  *       statements are locking reads, which see committed rows under READ COMMITTED and REPEATABLE
  *       READ alike), {@code SELECT name ... WHERE machine_type IN (...) AND up AND NOT locked LIMIT
@@ -63,11 +64,13 @@ public final class JdbcLockStore {
    *
    * @param machines the locked machines, sorted by name
    * @param expiresAt when the lease expires unless renewed; {@code null} for a lock without expiry
+   * @param token the lock's token: the new one, or that of the lock a re-lock returned
    * @param startedNanos {@link System#nanoTime()} when the statement that took the lock was sent:
    *     the database clock read for the expiry cannot be earlier, so the lease is safe until this
    *     plus its duration
    */
-  public record Acquired(List<Machine> machines, Instant expiresAt, long startedNanos) {}
+  public record Acquired(
+      List<Machine> machines, Instant expiresAt, String token, long startedNanos) {}
 
   /**
    * A lock whose statement was sent but whose outcome could not be learnt before the deadline: the
@@ -135,17 +138,24 @@ public final class JdbcLockStore {
 
   /**
    * Locks the named machines, all or none. A row that another transaction holds is not waited for
-   * (PostgreSQL {@code FOR UPDATE NOWAIT}, MariaDB {@code innodb_lock_wait_timeout=0}; H2 waits at
-   * most its {@code LOCK_TIMEOUT}): the refusal counts as a collision and is retried within the
-   * deadline.
+   * long (PostgreSQL {@code FOR UPDATE NOWAIT}, MariaDB {@code innodb_lock_wait_timeout} of at most
+   * a second, H2 its {@code LOCK_TIMEOUT}): the refusal counts as a collision and is retried within
+   * the deadline.
+   *
+   * <p>A re-lock by the same owner with the same non-empty description (DESIGN §5.2) never gives a
+   * held row a new token and generation, which would silently invalidate the lease that holds it.
+   * When every named machine is held by one lock kept until unlocked (no lease expiry) and the
+   * request too keeps its lock until unlocked, that lock is returned as it is, with its token, and
+   * nothing is written; any other re-lock is a {@link LockConflictException}.
    *
    * @param request a request by name
    * @param token the new lease's token
    * @param lease the lease duration, or {@code null} for a lock without expiry
    * @param deadline when to give up retrying collisions and lost connections
-   * @return the locked machines
+   * @return the locked machines; for a re-lock, those of the lock it returns
    * @throws NoSuchMachineException when a name is not in the inventory
-   * @throws LockConflictException when a machine is locked by someone else
+   * @throws LockConflictException when a machine is locked by someone else, or by the same owner in
+   *     a way a re-lock may not return
    * @throws LockContentionException when collisions outlast the deadline
    * @throws OutcomeUnknownException when the connection was lost and the outcome stays unknown
    */
@@ -164,22 +174,15 @@ public final class JdbcLockStore {
             + " WHERE name IN "
             + target
             + " AND (up = TRUE OR vpshost IS NULL)"
-            + " AND (locked = FALSE OR (locked_by = ? AND description = ? AND description <> ''))";
-    String what = "lock " + names;
+            // Free rows only: a re-lock must not give a held row a new token and generation (that
+            // would invalidate the lease holding it); explainRefusal returns the lock it re-locks.
+            + " AND locked = FALSE";
+    String what = "lock " + Texts.list(names);
     for (int attempt = 1; ; attempt++) {
       long started = System.nanoTime();
       String sql = rowWaitBound(deadline) + update;
       Database.Work<Acquired> work =
-          c ->
-              lockRows(
-                  c,
-                  sql,
-                  request,
-                  token,
-                  lease,
-                  names,
-                  Arrays.asList(request.owner(), request.description()),
-                  started);
+          c -> lockRows(c, sql, request, token, lease, names, List.of(), started);
       Acquired acquired;
       try {
         // One row is locked or not by its single conditional UPDATE: it needs no transaction around
@@ -198,7 +201,7 @@ public final class JdbcLockStore {
         if (!db.isConnectionFailure(e)) {
           throw e;
         }
-        acquired = resolve(what, token, names.size(), deadline, e);
+        acquired = resolve(what, token, names.size(), started, deadline, e);
         if (acquired == null) {
           pauseOrGiveUp(deadline, attempt, what, "the connection to the database was lost");
           continue;
@@ -207,7 +210,10 @@ public final class JdbcLockStore {
       if (acquired != null) {
         return acquired;
       }
-      explainRefusal(request, deadline);
+      Acquired relocked = explainRefusal(request, lease, deadline);
+      if (relocked != null) {
+        return relocked;
+      }
       // Nothing wrong in committed state: a concurrent unlock or lock changed the rows under us.
       pauseOrGiveUp(deadline, attempt, what, "concurrent requesters kept colliding");
     }
@@ -237,26 +243,23 @@ public final class JdbcLockStore {
    * OutcomeUnknownException} when the database cannot be asked before the deadline.
    */
   private Acquired resolve(
-      String what, String token, int expected, Deadline deadline, RuntimeException lost) {
+      String what,
+      String token,
+      int expected,
+      long sentNanos,
+      Deadline deadline,
+      RuntimeException lost) {
     log.debug("{}: connection lost, asking by lease token {} whether it committed", what, token);
     for (int attempt = 1; ; attempt++) {
       try {
-        long started = System.nanoTime();
-        Acquired found =
-            db.autoCommit(
-                "find lease " + token,
-                deadline,
-                c -> {
-                  Acquired a = selectLease(c, token);
-                  return new Acquired(a.machines(), a.expiresAt(), started);
-                });
+        Acquired found = db.autoCommit("find lease " + token, deadline, c -> selectLease(c, token));
         if (found.machines().isEmpty()) {
           return null;
         }
         if (found.machines().size() == expected) {
           log.info("{} committed although its acknowledgement was lost (lease {})", what, token);
-          // The lease's safe time counts from the lost statement: earlier than this read, so safe.
-          return new Acquired(found.machines(), found.expiresAt(), found.startedNanos() - 1);
+          // The lease's safe time counts from when the lost statement was sent.
+          return withStart(found, sentNanos);
         }
         throw new OutcomeUnknownException(
             "could not "
@@ -336,34 +339,43 @@ public final class JdbcLockStore {
 
   private static Acquired acquired(List<MachineRows.Row> rows, long started) {
     Instant expires = rows.isEmpty() ? null : rows.get(0).leaseExpires();
-    return new Acquired(rows.stream().map(MachineRows.Row::machine).toList(), expires, started);
+    String token = rows.isEmpty() ? null : rows.get(0).leaseToken();
+    return new Acquired(
+        rows.stream().map(MachineRows.Row::machine).toList(), expires, token, started);
   }
 
   private static Acquired withStart(Acquired acquired, long started) {
-    return new Acquired(acquired.machines(), acquired.expiresAt(), started);
+    return new Acquired(acquired.machines(), acquired.expiresAt(), acquired.token(), started);
   }
 
-  private void explainRefusal(LockRequest request, Deadline deadline) {
-    List<Machine> found =
+  /**
+   * Reads why a lock by name locked nothing, and throws that; or returns the lock itself for the
+   * re-lock {@link #lockNames} allows (it writes nothing: the read is the check); or returns {@code
+   * null} when nothing in committed state stands in the way, after a concurrent change.
+   */
+  private Acquired explainRefusal(LockRequest request, Duration lease, Deadline deadline) {
+    List<MachineRows.Row> found =
         db.autoCommit(
-            "read " + request.names(),
+            "read " + Texts.list(request.names()),
             deadline,
             c ->
-                select(
+                selectRows(
                     c,
                     "m.name IN " + MachineRows.markers(request.names().size()),
                     request.names()));
     Map<String, Machine> byName = new HashMap<>();
-    found.forEach(m -> byName.put(m.name(), m));
+    found.forEach(row -> byName.put(row.machine().name(), row.machine()));
     List<String> missing = request.names().stream().filter(n -> !byName.containsKey(n)).toList();
     if (!missing.isEmpty()) {
       throw new NoSuchMachineException(
           (missing.size() == 1 ? "no machine named " : "no machines named ")
-              + String.join(", ", missing)
+              + Texts.list(missing)
               + " in the inventory; nothing was locked");
     }
     List<String> conflicts = new ArrayList<>();
-    for (Machine m : found) {
+    List<MachineRows.Row> relocks = new ArrayList<>();
+    for (MachineRows.Row row : found) {
+      Machine m = row.machine();
       if (m.isVirtual() && !m.up()) {
         conflicts.add(
             m.name()
@@ -376,12 +388,12 @@ public final class JdbcLockStore {
         continue;
       }
       if (m.lockedBy().equals(request.owner())) {
-        conflicts.add(
-            m.name()
-                + " is already locked by "
-                + m.lockedBy()
-                + describe(m.description())
-                + "; a re-lock needs the same non-empty description");
+        String refusal = relockRefusal(row, request, lease);
+        if (refusal == null) {
+          relocks.add(row);
+        } else {
+          conflicts.add(refusal);
+        }
       } else {
         conflicts.add(
             m.name()
@@ -392,15 +404,87 @@ public final class JdbcLockStore {
                 + describe(m.description()));
       }
     }
-    if (!conflicts.isEmpty()) {
-      throw new LockConflictException(String.join("; ", conflicts) + "; nothing was locked");
+    if (conflicts.isEmpty() && !relocks.isEmpty()) {
+      List<String> held = relocks.stream().map(r -> r.machine().name()).toList();
+      long locks = relocks.stream().map(MachineRows.Row::leaseToken).distinct().count();
+      if (relocks.size() < request.names().size()) {
+        List<String> free = request.names().stream().filter(n -> !held.contains(n)).toList();
+        conflicts.add(
+            Texts.list(held)
+                + (held.size() == 1 ? " is" : " are")
+                + " already locked by "
+                + request.owner()
+                + describe(request.description())
+                + ", and a re-lock returns that lock as it is: lock "
+                + Texts.list(free)
+                + " in a request of their own");
+      } else if (locks > 1) {
+        conflicts.add(
+            Texts.list(held)
+                + " are held by "
+                + locks
+                + " different locks of "
+                + request.owner()
+                + describe(request.description())
+                + "; re-lock the machines of each lock in a request of their own");
+      } else {
+        return acquired(relocks, System.nanoTime());
+      }
     }
+    if (!conflicts.isEmpty()) {
+      throw new LockConflictException(joinConflicts(conflicts) + "; nothing was locked");
+    }
+    return null;
+  }
+
+  /**
+   * Why the owner's own lock of a machine may not be re-locked by this request, or {@code null}
+   * when it may: only a lock kept until unlocked, with the same non-empty description, by a request
+   * that keeps its lock until unlocked too. A lock with an expiry is an open lease's, which a
+   * re-lock would take from under it.
+   */
+  private static String relockRefusal(MachineRows.Row row, LockRequest request, Duration lease) {
+    Machine m = row.machine();
+    if (m.description() == null
+        || m.description().isEmpty()
+        || !m.description().equals(request.description())) {
+      return m.name()
+          + " is already locked by "
+          + m.lockedBy()
+          + describe(m.description())
+          + "; a re-lock needs the same non-empty description";
+    }
+    if (row.leaseExpires() != null) {
+      return m.name()
+          + " is held by an open lease of "
+          + m.lockedBy()
+          + describe(m.description())
+          + "; close that lease, or wait for it to expire, before locking it again";
+    }
+    if (lease != null) {
+      return m.name()
+          + " is locked by "
+          + m.lockedBy()
+          + describe(m.description())
+          + " until unlocked; a re-lock of it must keep it until unlocked too, or unlock it first";
+    }
+    return null;
+  }
+
+  private static String joinConflicts(List<String> conflicts) {
+    if (conflicts.size() <= Texts.LISTED) {
+      return String.join("; ", conflicts);
+    }
+    return String.join("; ", conflicts.subList(0, Texts.LISTED))
+        + "; and "
+        + (conflicts.size() - Texts.LISTED)
+        + " more machines cannot be locked";
   }
 
   private static String describe(String description) {
     return description == null || description.isEmpty()
         ? " (no description)"
-        : " (description '" + description + "')";
+        : " (description '" + Texts.echo(description) + "')";
   }
 
   /**
@@ -463,7 +547,7 @@ public final class JdbcLockStore {
         if (!db.isConnectionFailure(e)) {
           throw e;
         }
-        acquired = resolve(what, token, request.count(), deadline, e);
+        acquired = resolve(what, token, request.count(), started, deadline, e);
         if (acquired == null) {
           pauseOrGiveUp(deadline, attempt, what, "the connection to the database was lost");
           continue;
@@ -519,6 +603,19 @@ public final class JdbcLockStore {
               + String.join("/", request.machineTypes())
               + ": the inventory has no such machine; known types: "
               + knownTypes());
+    }
+    if (counts[0] < request.count()) {
+      // More than there are: no wait can serve it.
+      throw new InvalidRequestException(
+          "only "
+              + counts[0]
+              + " "
+              + String.join("/", request.machineTypes())
+              + " machine"
+              + (counts[0] == 1 ? "" : "s")
+              + " in the inventory, "
+              + request.count()
+              + " requested; nothing was locked");
     }
     return counts[1];
   }

@@ -174,11 +174,25 @@ abstract class LockStoreContract {
   }
 
   @Test
-  void countAboveThePoolSaysHowManyAreAvailable() {
+  void countAboveTheFreeMachinesSaysHowManyAreAvailable() {
+    pool.lock(request(BOB).names("smithi001.front.sepia.ceph.com").keepUntilUnlocked().build());
+    List<List<String>> before = db.snapshot();
+    assertThatThrownBy(() -> pool.lock(request(ALICE).machineType("smithi").count(3).build()))
+        .isInstanceOf(NotEnoughMachinesException.class)
+        .hasMessageContaining("only 2 smithi machines available, 3 requested");
+    assertThat(db.snapshot()).isEqualTo(before);
+  }
+
+  @Test
+  void countAboveTheInventoryIsInvalidAndSaysHowManyThereAre() {
     List<List<String>> before = db.snapshot();
     assertThatThrownBy(() -> pool.lock(request(ALICE).machineType("smithi").count(5).build()))
-        .isInstanceOf(NotEnoughMachinesException.class)
-        .hasMessageContaining("only 3 smithi machines available, 5 requested");
+        .isInstanceOf(InvalidRequestException.class)
+        .hasMessage("only 3 smithi machines in the inventory, 5 requested; nothing was locked");
+    assertThatThrownBy(
+            () -> pool.lock(request(ALICE).machineTypes("smithi", "mira").count(6).build()))
+        .isInstanceOf(InvalidRequestException.class)
+        .hasMessageContaining("only 5 smithi/mira machines in the inventory, 6 requested");
     assertThat(db.snapshot()).isEqualTo(before);
   }
 
@@ -217,17 +231,127 @@ abstract class LockStoreContract {
   }
 
   @Test
-  void reLockBySameOwnerWithSameDescriptionSucceedsWithAFreshTokenAndGeneration() {
-    String name = "smithi001.front.sepia.ceph.com";
+  void reLockOfALockKeptUntilUnlockedReturnsThatLockAndChangesNothing() {
+    String one = "smithi001.front.sepia.ceph.com";
+    String two = "smithi002.front.sepia.ceph.com";
     Lease first =
-        pool.lock(request(ALICE).description("job-1").names(name).keepUntilUnlocked().build());
-    long generation = machine(name).generation();
-    try (Lease second = pool.lock(request(ALICE).description("job-1").names(name).build())) {
-      assertThat(second.token()).isNotEqualTo(first.token());
-      assertThat(machine(name).generation()).isEqualTo(generation + 1);
+        pool.lock(request(ALICE).description("job-1").names(one, two).keepUntilUnlocked().build());
+    List<List<String>> before = db.snapshot();
+
+    Lease second =
+        pool.lock(request(ALICE).description("job-1").names(one, two).keepUntilUnlocked().build());
+    Lease third =
+        pool.lock(request(ALICE).description("job-1").names(two).keepUntilUnlocked().build());
+
+    assertThat(db.snapshot()).as("a re-lock writes nothing").isEqualTo(before);
+    assertThat(List.of(second.token(), third.token())).containsOnly(first.token());
+    assertThat(second.machines()).isEqualTo(first.machines());
+    assertThat(third.names()).containsExactly(two);
+    third.close();
+    assertThat(machine(two).locked()).as("closing any handle unlocks what it names").isFalse();
+    assertThat(machine(one).locked()).isTrue();
+    first.close();
+    assertThat(machine(one).locked()).isFalse();
+  }
+
+  @Test
+  void reLockOfAMachineHeldByAnOpenLeaseIsRefusedAndTheLeaseKeepsWorking() {
+    String name = "smithi001.front.sepia.ceph.com";
+    try (Lease first = pool.lock(request(ALICE).description("job-1").names(name).build())) {
+      List<List<String>> before = db.snapshot();
+      for (LockRequest again :
+          List.of(
+              request(ALICE).description("job-1").names(name).build(),
+              request(ALICE).description("job-1").names(name).keepUntilUnlocked().build())) {
+        assertThatThrownBy(() -> pool.lock(again))
+            .isInstanceOf(LockConflictException.class)
+            .hasMessage(
+                name
+                    + " is held by an open lease of "
+                    + ALICE
+                    + " (description 'job-1'); close that lease, or wait for it to expire, before"
+                    + " locking it again; nothing was locked");
+        assertThat(db.snapshot()).isEqualTo(before);
+      }
+      first.renew();
+      assertThat(first.isOpen()).isTrue();
       assertThat(machine(name).lockedBy()).isEqualTo(ALICE);
     }
-    assertThat(machine(name).locked()).isFalse();
+    assertThat(machine(name).locked()).as("the first lease still unlocks its machine").isFalse();
+  }
+
+  @Test
+  void reLockOfALockKeptUntilUnlockedUnderALeaseIsRefused() {
+    String name = "smithi001.front.sepia.ceph.com";
+    pool.lock(request(ALICE).description("job-1").names(name).keepUntilUnlocked().build());
+    List<List<String>> before = db.snapshot();
+    assertThatThrownBy(() -> pool.lock(request(ALICE).description("job-1").names(name).build()))
+        .isInstanceOf(LockConflictException.class)
+        .hasMessageContaining(name + " is locked by " + ALICE + " (description 'job-1')")
+        .hasMessageContaining("until unlocked; a re-lock of it must keep it until unlocked too");
+    assertThat(db.snapshot()).isEqualTo(before);
+    assertThat(pool.reapExpired()).as("it is still kept until unlocked").isEmpty();
+  }
+
+  @Test
+  void reLockThatAddsFreeMachinesOrJoinsTwoLocksIsRefused() {
+    String one = "smithi001.front.sepia.ceph.com";
+    String two = "smithi002.front.sepia.ceph.com";
+    String three = "smithi003.front.sepia.ceph.com";
+    pool.lock(request(ALICE).description("job-1").names(one).keepUntilUnlocked().build());
+    pool.lock(request(ALICE).description("job-1").names(two).keepUntilUnlocked().build());
+    List<List<String>> before = db.snapshot();
+    assertThatThrownBy(
+            () ->
+                pool.lock(
+                    request(ALICE)
+                        .description("job-1")
+                        .names(one, three)
+                        .keepUntilUnlocked()
+                        .build()))
+        .isInstanceOf(LockConflictException.class)
+        .hasMessageContaining(one + " is already locked by " + ALICE)
+        .hasMessageContaining("lock " + three + " in a request of their own");
+    assertThatThrownBy(
+            () ->
+                pool.lock(
+                    request(ALICE)
+                        .description("job-1")
+                        .names(one, two)
+                        .keepUntilUnlocked()
+                        .build()))
+        .isInstanceOf(LockConflictException.class)
+        .hasMessageContaining("are held by 2 different locks of " + ALICE);
+    assertThat(db.snapshot()).isEqualTo(before);
+  }
+
+  @Test
+  void reLockOfAVmSlotKeptUntilUnlockedDoesNotProvisionItAgain() {
+    java.util.concurrent.atomic.AtomicInteger provisioned =
+        new java.util.concurrent.atomic.AtomicInteger();
+    Provisioner counting =
+        new Provisioner() {
+          @Override
+          public Machine provision(Machine machine, LockRequest request) {
+            provisioned.incrementAndGet();
+            return machine;
+          }
+
+          @Override
+          public void release(Machine machine) {}
+        };
+    MachinePool vms = newPool(b -> b.provisioner(counting));
+    String vm = "vpm011.front.sepia.ceph.com";
+    Lease first =
+        vms.lock(request(ALICE).description("job-1").names(vm).keepUntilUnlocked().build());
+    List<List<String>> before = db.snapshot();
+    Lease second =
+        vms.lock(request(ALICE).description("job-1").names(vm).keepUntilUnlocked().build());
+    assertThat(provisioned).as("the VM its holder uses is not re-imaged").hasValue(1);
+    assertThat(second.token()).isEqualTo(first.token());
+    assertThat(db.snapshot()).isEqualTo(before);
+    second.close();
+    assertThat(machine(vm).locked()).isFalse();
   }
 
   @Test
@@ -967,6 +1091,36 @@ abstract class LockStoreContract {
         .contains("libvirt said no");
     assertThatThrownBy(() -> vms.lock(request(ALICE).machineType("vps").count(1).build()))
         .isInstanceOf(NotEnoughMachinesException.class);
+  }
+
+  @Test
+  void aFailureWithControlCharactersIsStoredAsTheReasonWithThemReplaced() {
+    Provisioner garbling =
+        new Provisioner() {
+          @Override
+          public Machine provision(Machine machine, LockRequest request) {
+            throw new ProvisioningException(
+                machine.name(),
+                "libvirt said \u001b[31mno\u0000 \ud800",
+                1,
+                "Traceback\n  nul \u0000 here",
+                null);
+          }
+
+          @Override
+          public void release(Machine machine) {}
+        };
+    MachinePool vms = newPool(b -> b.provisioner(garbling).markDownAfterFailures(1));
+    String vm = "vpm011.front.sepia.ceph.com";
+    assertThatThrownBy(() -> vms.lock(request(ALICE).names(vm).build()))
+        .isInstanceOf(ProvisioningException.class);
+    Machine down = machine(vm);
+    assertThat(down.up()).as("the reason could be stored").isFalse();
+    assertThat(down.description())
+        .startsWith("marked down after 1 provisioning failures in a row")
+        .contains("libvirt said \ufffd[31mno\ufffd \ufffd")
+        .contains("Traceback\n  nul \ufffd here")
+        .doesNotContain("\u0000");
   }
 
   @Test
