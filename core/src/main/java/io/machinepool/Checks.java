@@ -32,6 +32,13 @@ final class Checks {
    */
   static final Duration MAX_DURATION = Duration.ofDays(7);
 
+  /**
+   * The longest lease: a century. Leases are the one duration that may reasonably be long (a lab
+   * that renews rarely), and their expiry is a database timestamp that every supported database
+   * stores up to the year 9999; the safe deadline's nanoseconds still fit a {@code long}.
+   */
+  static final Duration MAX_LEASE = Duration.ofDays(36_500);
+
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._@:-]+");
   private static final Pattern MACHINE_TYPE = Pattern.compile("[A-Za-z0-9._-]+");
   private static final Pattern MAC = Pattern.compile("([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}");
@@ -153,6 +160,24 @@ final class Checks {
       throw new InvalidRequestException(what + " must not be negative, was " + duration);
     }
     return atMostMaxDuration(duration, what);
+  }
+
+  /** A lease duration: positive and at most {@link #MAX_LEASE}. */
+  static Duration lease(Duration duration, String what) {
+    notNull(duration, what);
+    if (duration.isNegative() || duration.isZero()) {
+      throw new InvalidRequestException(what + " must be positive, was " + duration);
+    }
+    if (duration.compareTo(MAX_LEASE) > 0) {
+      throw new InvalidRequestException(
+          what
+              + " must be at most "
+              + MAX_LEASE.toDays()
+              + " days, was "
+              + duration.toDays()
+              + " days");
+    }
+    return duration;
   }
 
   /** A period of something the pool schedules: at least a millisecond, its scheduler's unit. */

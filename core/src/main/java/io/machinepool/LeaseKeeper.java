@@ -39,6 +39,9 @@ final class LeaseKeeper {
   private static final Duration FIRST_RETRY = Duration.ofMillis(50);
   private static final Duration LONGEST_RETRY = Duration.ofSeconds(1);
 
+  /** Tokens per renewal statement: well below every database's limit of bound parameters. */
+  private static final int BATCH = 500;
+
   private final JdbcLockStore locks;
   private final Duration lease;
   private final Duration margin;
@@ -151,8 +154,12 @@ final class LeaseKeeper {
               .orElseThrow();
       long started = System.nanoTime();
       try {
-        Map<String, Instant> renewed =
-            locks.renew(due.stream().map(Keeping::token).toList(), lease, deadline);
+        Map<String, Instant> renewed = new java.util.HashMap<>();
+        List<String> tokens = due.stream().map(Keeping::token).toList();
+        for (int from = 0; from < tokens.size(); from += BATCH) {
+          List<String> batch = tokens.subList(from, Math.min(tokens.size(), from + BATCH));
+          renewed.putAll(locks.renew(batch, lease, deadline));
+        }
         for (Keeping keeping : due) {
           Instant expiry = renewed.get(keeping.token());
           if (expiry == null) {

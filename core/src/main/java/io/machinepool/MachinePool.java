@@ -743,7 +743,7 @@ public final class MachinePool implements AutoCloseable {
     /**
      * How long a lease lasts without a heartbeat (default 10 minutes).
      *
-     * @param value at least 300 ms, at most 7 days
+     * @param value at least 300 ms, at most 36,500 days (a century)
      * @return this builder
      */
     public Builder leaseDuration(Duration value) {
@@ -960,7 +960,7 @@ public final class MachinePool implements AutoCloseable {
             "a DataSource is required: MachinePool.builder().dataSource(...), e.g. an H2"
                 + " JdbcDataSource for one host or a pooled PostgreSQL data source for a shared lab");
       }
-      Checks.positive(leaseDuration, "leaseDuration");
+      Checks.lease(leaseDuration, "leaseDuration");
       Checks.positive(contentionTimeout, "contentionTimeout");
       Checks.positive(sshTimeout, "sshTimeout");
       Checks.positive(provisionTimeout, "provisionTimeout");

@@ -66,9 +66,10 @@ public interface PoolListener {
 
   /**
    * A lease this pool holds may no longer be safe to use: it was not renewed within its safe
-   * window, or its machines were found released or taken over. Called once per lease, on a thread
-   * of the pool's, before the database can let anyone else lock the machines (when the lease ran
-   * out of time) or right after it was found taken over. {@link #leaseExpired} follows.
+   * window, or its machines were found released or taken over. Called once per lease — on the
+   * pool's watchdog or renewer thread, or on the thread whose call on the lease found it lost first
+   * — before the database can let anyone else lock the machines (when the lease ran out of time) or
+   * right after it was found taken over. {@link #leaseExpired} follows.
    *
    * @param lease the lease, now {@linkplain Lease#isLost() lost}
    * @param reason why, for people

@@ -378,7 +378,6 @@ abstract class BadInputCases {
   @ParameterizedTest
   @ValueSource(
       strings = {
-        "leaseDuration",
         "heartbeatInterval",
         "reapExpiredEvery",
         "contentionTimeout",
@@ -391,6 +390,16 @@ abstract class BadInputCases {
           () -> configured(setting, absurd).build(),
           InvalidRequestException.class,
           setting + " must be at most 7 days, was " + absurd.toDays() + " days");
+    }
+  }
+
+  @Test
+  void anAbsurdLeaseDurationIsRefusedWithItsBoundByBuild() {
+    for (Duration absurd : List.of(Duration.ofSeconds(Long.MAX_VALUE), Duration.ofDays(36_501))) {
+      rejected(
+          () -> configured("leaseDuration", absurd).build(),
+          InvalidRequestException.class,
+          "leaseDuration must be at most 36500 days, was " + absurd.toDays() + " days");
     }
   }
 
