@@ -10,9 +10,10 @@ import org.h2.jdbcx.JdbcDataSource;
 
 /**
  * A {@link DataSource} for the lock database named by a JDBC URL, as the command-line tool and the
- * JUnit extension open it: H2 directly, without a pool, so that an embedded file is open only while
- * a unit of work runs and the processes of the host take turns at it; any other database through a
- * small HikariCP pool. Close it when the pool built on it is closed.
+ * JUnit extension open it: embedded H2 directly, without a pool, so that the file is open only
+ * while a unit of work runs and the processes of the host take turns at it; an H2 server and any
+ * other database through a small HikariCP pool, which evicts connections that H2 reports broken
+ * ({@link BrokenH2Connections}). Close it when the pool built on it is closed.
  */
 public final class LockDatabase implements AutoCloseable {
   /** The lock database used when nothing names one: an H2 file under the user's home. */
@@ -61,7 +62,7 @@ public final class LockDatabase implements AutoCloseable {
               + "' is not a JDBC URL; expected e.g. jdbc:h2:file:/var/lib/lab/locks or"
               + " jdbc:postgresql://lockdb.example.com/lab?user=teuthology");
     }
-    if (url.toLowerCase(Locale.ROOT).startsWith("jdbc:h2:")) {
+    if (isEmbeddedH2(url)) {
       JdbcDataSource h2 = new JdbcDataSource();
       h2.setURL(url);
       return new LockDatabase(url, h2, null);
@@ -72,8 +73,17 @@ public final class LockDatabase implements AutoCloseable {
     config.setMinimumIdle(0);
     config.setPoolName("machinepool-lock-database");
     config.setInitializationFailTimeout(-1); // the pool's build() reports a refused connection
+    config.setExceptionOverride(new BrokenH2Connections());
     HikariDataSource hikari = new HikariDataSource(config);
     return new LockDatabase(url, hikari, hikari);
+  }
+
+  /** Whether a URL names an H2 database this process opens itself (a file, or memory). */
+  static boolean isEmbeddedH2(String url) {
+    String lower = url.toLowerCase(Locale.ROOT);
+    return lower.startsWith("jdbc:h2:")
+        && !lower.startsWith("jdbc:h2:tcp:")
+        && !lower.startsWith("jdbc:h2:ssl:");
   }
 
   /** The JDBC URL. */
