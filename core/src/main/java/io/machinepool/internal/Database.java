@@ -119,6 +119,8 @@ public final class Database {
               + prefix
               + "' must start with a letter and have at most 30 letters, digits or underscores");
     }
+    // An H2 file that another process holds for a moment: open again, for a bounded time.
+    dataSource = H2FileInUse.retrying(dataSource);
     try (Connection connection = dataSource.getConnection()) {
       Dialect dialect = forced != null ? forced : Dialect.of(connection);
       log.debug("lock database is {} ({})", dialect, connection.getMetaData().getURL());
@@ -316,7 +318,7 @@ public final class Database {
   static DatabaseException failure(String what, SQLException e) {
     String state = e.getSQLState();
     String hint =
-        state != null && state.startsWith("08")
+        state != null && state.startsWith("08") && !(e instanceof H2FileInUse.StillInUse)
             ? "; the lock database cannot be reached: check that it is running and that the JDBC"
                 + " URL, user and password are right"
             : "";

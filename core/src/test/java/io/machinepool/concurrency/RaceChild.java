@@ -19,15 +19,25 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
+import org.h2.jdbcx.JdbcDataSource;
 
 /**
  * The program the cross-process tests run in child JVMs. Two modes:
  *
  * <ul>
- *   <li>{@code race URL PREFIX LEDGER_DIR NAME THREADS MILLIS}: builds a pool on the database,
- *       prints {@code READY}, waits for {@code GO} on stdin, then runs {@link RaceWorker}s for that
- *       long with a {@link FileLedger} shared with the other children. Prints {@code TALLY ...},
- *       then each {@code VIOLATION} and {@code PROBLEM}; exits 0 when there were none, 1 otherwise.
+ *   <li>{@code race URL PREFIX LEDGER_DIR NAME THREADS MILLIS [unpooled]}: builds a pool on the
+ *       database, prints {@code READY}, waits for {@code GO} on stdin, then runs {@link
+ *       RaceWorker}s for that long with a {@link FileLedger} shared with the other children. Prints
+ *       {@code TALLY ...}, then each {@code VIOLATION} and {@code PROBLEM}; exits 0 when there were
+ *       none, 1 otherwise. With {@code unpooled} the pool is built on H2's own {@code
+ *       JdbcDataSource}, which opens a connection (and so the database) for every unit of work;
+ *       then the child first prints {@code STARTED} and waits for {@code OPEN} before it builds the
+ *       pool (so that children open the file at the same moment), and at the end prints {@code
+ *       DONE} when its workers are done and waits for {@code EXIT} before it closes the pool, so
+ *       that a child that serves the file to the others ({@code AUTO_SERVER=TRUE}) does not leave
+ *       while they still work on it, and it ends with {@code System.exit}, whose hooks let H2 close
+ *       the database it serves.
  *   <li>{@code hold URL PREFIX OWNER TYPE COUNT LEASE_MILLIS}: locks COUNT machines of TYPE with
  *       that lease duration, prints {@code HOLDING TOKEN NAME,NAME,...} and keeps the lease (its
  *       heartbeat renewing it) until it is killed, or releases it and exits 0 on {@code RELEASE}.
@@ -64,6 +74,9 @@ public final class RaceChild {
       status = 2;
     }
     System.out.flush();
+    if (args.length > 7 && args[0].equals("race") && args[7].equals("unpooled")) {
+      System.exit(status); // H2's shutdown hook closes a database this JVM still serves
+    }
     Runtime.getRuntime().halt(status);
   }
 
@@ -74,17 +87,30 @@ public final class RaceChild {
     String name = args[4];
     int threads = Integer.parseInt(args[5]);
     Duration runFor = Duration.ofMillis(Long.parseLong(args[6]));
+    boolean unpooled = args.length > 7 && args[7].equals("unpooled");
     Tally tally = new Tally();
     List<String> violations;
-    try (HikariDataSource ds = dataSource(url, threads + 3);
-        MachinePool pool = MachinePool.builder().dataSource(ds).tablePrefix(prefix).build()) {
+    BufferedReader in =
+        new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    if (unpooled) {
+      System.out.println("STARTED " + name);
+      String open = in.readLine();
+      if (!"OPEN".equals(open)) {
+        System.out.println("PROBLEM expected OPEN on stdin, got " + open);
+        return 4;
+      }
+    }
+    try (HikariDataSource pooled = unpooled ? null : dataSource(url, threads + 3);
+        MachinePool pool =
+            MachinePool.builder()
+                .dataSource(unpooled ? h2DataSource(url) : pooled)
+                .tablePrefix(prefix)
+                .build()) {
       List<Machine> machines = pool.machines(MachineQuery.all());
       List<String> names = machines.stream().map(Machine::name).toList();
       List<String> types = machines.stream().map(Machine::machineType).distinct().toList();
       try (FileLedger ledger = new FileLedger(ledgerDir, names)) {
         System.out.println("READY " + name + " " + names.size() + " machines");
-        BufferedReader in =
-            new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         String go = in.readLine();
         if (!"GO".equals(go)) {
           System.out.println("PROBLEM expected GO on stdin, got " + go);
@@ -117,6 +143,14 @@ public final class RaceChild {
       }
       if (!pool.leases().isEmpty()) {
         tally.problem("leases still open at the end: " + pool.leases());
+      }
+      if (unpooled) {
+        System.out.println("DONE " + name);
+        String exit = in.readLine();
+        if (!"EXIT".equals(exit)) {
+          System.out.println("PROBLEM expected EXIT on stdin, got " + exit);
+          return 4;
+        }
       }
     }
     System.out.println("TALLY " + tally.line());
@@ -153,6 +187,12 @@ public final class RaceChild {
       held.close();
       return 0;
     }
+  }
+
+  private static DataSource h2DataSource(String url) {
+    JdbcDataSource h2 = new JdbcDataSource();
+    h2.setURL(url);
+    return h2;
   }
 
   private static HikariDataSource dataSource(String url, int size) {

@@ -10,8 +10,10 @@ import org.h2.jdbcx.JdbcDataSource;
 
 /**
  * A {@link DataSource} for the lock database named by a JDBC URL, as the command-line tool and the
- * JUnit extension open it: embedded H2 directly, any other database through a small HikariCP pool.
- * Close it when the pool built on it is closed.
+ * JUnit extension open it: embedded H2 directly, without a pool, so that the file is open only
+ * while a unit of work runs and the processes of the host take turns at it; an H2 server and any
+ * other database through a small HikariCP pool, which evicts connections that H2 reports broken
+ * ({@link BrokenH2Connections}). Close it when the pool built on it is closed.
  */
 public final class LockDatabase implements AutoCloseable {
   /** The lock database used when nothing names one: an H2 file under the user's home. */
@@ -29,16 +31,19 @@ public final class LockDatabase implements AutoCloseable {
 
   /**
    * The default lock database: {@value #DEFAULT_FILE} under the user's home, in embedded H2, shared
-   * by every process of the user on this host ({@code AUTO_SERVER=TRUE}). H2 refuses {@code
-   * DB_CLOSE_ON_EXIT=FALSE} together with {@code AUTO_SERVER=TRUE}, so H2's own shutdown hook may
-   * close the database before a pool's hook has released its leases: tools that hold leases past
-   * the JVM's exit use durable locks ({@code keepUntilUnlocked()}) instead.
+   * by every process of the user on this host. Each unit of work opens the file and closes it after
+   * (H2's default {@code DB_CLOSE_DELAY=0}, and no connection pool), so processes take turns at it:
+   * one that finds it in use opens it again a moment later (for at most 30 s, the library's bound).
+   * It is not opened in automatic mixed mode ({@code AUTO_SERVER=TRUE}): there the process that
+   * opened the file first serves it to the others, and processes that come and go at once spend
+   * seconds handing the file over and fail when they cannot. {@code DB_CLOSE_ON_EXIT=FALSE} keeps
+   * H2's shutdown hook from closing the database before a pool's hook has released its leases.
    *
    * @return its JDBC URL
    */
   public static String defaultUrl() {
     Path file = Path.of(System.getProperty("user.home"), DEFAULT_FILE);
-    return "jdbc:h2:file:" + file + ";AUTO_SERVER=TRUE";
+    return "jdbc:h2:file:" + file + ";DB_CLOSE_ON_EXIT=FALSE";
   }
 
   /**
@@ -57,7 +62,7 @@ public final class LockDatabase implements AutoCloseable {
               + "' is not a JDBC URL; expected e.g. jdbc:h2:file:/var/lib/lab/locks or"
               + " jdbc:postgresql://lockdb.example.com/lab?user=teuthology");
     }
-    if (url.toLowerCase(Locale.ROOT).startsWith("jdbc:h2:")) {
+    if (isEmbeddedH2(url)) {
       JdbcDataSource h2 = new JdbcDataSource();
       h2.setURL(url);
       return new LockDatabase(url, h2, null);
@@ -68,8 +73,17 @@ public final class LockDatabase implements AutoCloseable {
     config.setMinimumIdle(0);
     config.setPoolName("machinepool-lock-database");
     config.setInitializationFailTimeout(-1); // the pool's build() reports a refused connection
+    config.setExceptionOverride(new BrokenH2Connections());
     HikariDataSource hikari = new HikariDataSource(config);
     return new LockDatabase(url, hikari, hikari);
+  }
+
+  /** Whether a URL names an H2 database this process opens itself (a file, or memory). */
+  static boolean isEmbeddedH2(String url) {
+    String lower = url.toLowerCase(Locale.ROOT);
+    return lower.startsWith("jdbc:h2:")
+        && !lower.startsWith("jdbc:h2:tcp:")
+        && !lower.startsWith("jdbc:h2:ssl:");
   }
 
   /** The JDBC URL. */

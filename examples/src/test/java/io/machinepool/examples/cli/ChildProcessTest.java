@@ -8,12 +8,16 @@ import io.machinepool.Machine;
 import io.machinepool.MachinePool;
 import io.machinepool.MachineSpec;
 import io.machinepool.examples.simulator.LocalLab;
+import io.machinepool.examples.support.LockDatabase;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.h2.jdbcx.JdbcDataSource;
 import org.junit.jupiter.api.Test;
@@ -22,12 +26,16 @@ import org.yaml.snakeyaml.Yaml;
 
 /**
  * The tool as a person runs it: {@code java ... io.machinepool.examples.cli.Main} in processes of
- * its own, one after the other on an H2 file, with the config file named by {@code
- * TEUTHOLOGY_CONFIG}. A lock made by one process is seen by the next and freed by a third.
+ * its own on an H2 file, with the config file named by {@code TEUTHOLOGY_CONFIG}. A lock made by
+ * one process is seen by the next and freed by a third; runs started at once on the default file
+ * take turns at it and all succeed.
  */
 class ChildProcessTest {
   private static final long TIMEOUT_SECONDS = 60;
   private static final String DOMAIN = "front.sepia.ceph.com";
+  private static final HostKey KEY =
+      HostKey.parse(
+          "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJzB5HD6gfzJ1JN5XnbAz2mlcmpPxa7iGZi7kdoMiuvE");
 
   @TempDir Path dir;
 
@@ -152,6 +160,73 @@ class ChildProcessTest {
         assertThat(m.locked()).isFalse();
         assertThat(m.hostKeys()).isEmpty();
       }
+    }
+  }
+
+  /** Adds smithi001 to smithiN to the default database, each with a stored key (so no scan). */
+  private void defaultDatabaseWith(int machines) throws Exception {
+    Files.writeString(dir.resolve("teuthology.yaml"), "lab_domain: " + DOMAIN + "\n");
+    JdbcDataSource h2 = new JdbcDataSource();
+    h2.setURL("jdbc:h2:file:" + dir.resolve(LockDatabase.DEFAULT_FILE));
+    try (MachinePool pool = MachinePool.builder().dataSource(h2).releaseOnShutdown(false).build()) {
+      for (int i = 1; i <= machines; i++) {
+        String name = String.format("smithi%03d.%s", i, DOMAIN);
+        pool.inventory().add(MachineSpec.physical(name, "smithi"));
+        pool.hostKeys().replace(name, List.of(KEY));
+      }
+    }
+  }
+
+  @Test
+  void eightRunsAtOnceOnTheDefaultH2FileAllLockAndUnlock() throws Exception {
+    int runs = 8;
+    defaultDatabaseWith(runs);
+    ExecutorService executor = Executors.newFixedThreadPool(runs);
+    try {
+      List<Future<List<Run>>> sequences = new ArrayList<>();
+      for (int i = 1; i <= runs; i++) {
+        String machine = String.format("smithi%03d", i);
+        String description = "job-" + i;
+        sequences.add(
+            executor.submit(
+                () ->
+                    List.of(
+                        tool("--lock", "--desc", description, machine),
+                        tool("--unlock", "--desc", description, machine))));
+      }
+      for (Future<List<Run>> sequence : sequences) {
+        for (Run run : sequence.get(TIMEOUT_SECONDS * 2, TimeUnit.SECONDS)) {
+          assertThat(run.status()).as("%s", run).isZero();
+          assertThat(run.err()).as("%s", run).isEmpty();
+        }
+      }
+    } finally {
+      executor.shutdownNow();
+    }
+
+    Run listed = tool("--brief", "-a");
+    assertThat(listed.out().lines())
+        .hasSize(runs)
+        .allSatisfy(line -> assertThat(line).contains(" up   unlocked None "));
+  }
+
+  @Test
+  void twoListingsAtOnceOnTheDefaultH2FileBothSucceed() throws Exception {
+    defaultDatabaseWith(3);
+    ExecutorService executor = Executors.newFixedThreadPool(2);
+    try {
+      Future<Run> first = executor.submit(() -> tool("--brief", "-a"));
+      Future<Run> second = executor.submit(() -> tool("--brief", "-a"));
+      for (Run run :
+          List.of(
+              first.get(TIMEOUT_SECONDS, TimeUnit.SECONDS),
+              second.get(TIMEOUT_SECONDS, TimeUnit.SECONDS))) {
+        assertThat(run.status()).as("%s", run).isZero();
+        assertThat(run.err()).as("%s", run).isEmpty();
+        assertThat(run.out().lines()).hasSize(3);
+      }
+    } finally {
+      executor.shutdownNow();
     }
   }
 
