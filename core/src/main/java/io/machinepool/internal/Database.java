@@ -236,7 +236,7 @@ public final class Database {
   }
 
   private <T> T once(Work<T> work, boolean transaction, Deadline deadline) throws SQLException {
-    try (Connection connection = dataSource.getConnection()) {
+    try (Connection connection = connect(deadline)) {
       boolean autoCommit = connection.getAutoCommit();
       int networkTimeout = boundNetwork(connection, deadline);
       try {
@@ -256,6 +256,16 @@ public final class Database {
       } finally {
         restore(connection, autoCommit, networkTimeout);
       }
+    }
+  }
+
+  /** Gets a connection; an H2 file held by another process is retried until the deadline. */
+  private Connection connect(Deadline deadline) throws SQLException {
+    H2FileInUse.CALLER.set(deadline);
+    try {
+      return dataSource.getConnection();
+    } finally {
+      H2FileInUse.CALLER.remove();
     }
   }
 

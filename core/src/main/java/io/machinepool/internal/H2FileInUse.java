@@ -98,8 +98,17 @@ final class H2FileInUse implements DataSource {
     Connection open() throws SQLException;
   }
 
+  /**
+   * The deadline of the unit of work that is getting a connection on this thread, set by {@link
+   * Database} around {@code getConnection()}: the retries never outlast it.
+   */
+  static final ThreadLocal<Deadline> CALLER = new ThreadLocal<>();
+
   private Connection open(Opening opening) throws SQLException {
     long start = System.nanoTime();
+    Deadline caller = CALLER.get();
+    long limit =
+        caller == null ? wait.toNanos() : Math.min(wait.toNanos(), caller.remainingNanos());
     for (int attempt = 1; ; attempt++) {
       try {
         return opening.open();
@@ -108,7 +117,7 @@ final class H2FileInUse implements DataSource {
           throw e;
         }
         long waited = System.nanoTime() - start;
-        long left = wait.toNanos() - waited;
+        long left = limit - waited;
         if (left <= 0) {
           throw new StillInUse(describe(delegate), Duration.ofNanos(waited), e);
         }

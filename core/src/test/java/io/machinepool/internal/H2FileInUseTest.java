@@ -67,6 +67,23 @@ class H2FileInUseTest {
   }
 
   @Test
+  void anOpenStopsRetryingAtTheDeadlineOfTheCallThatAsked() throws Exception {
+    DataSource retrying = new H2FileInUse(h2File(), Duration.ofSeconds(30));
+    try (FileChannel held = holdFile()) {
+      H2FileInUse.CALLER.set(Deadline.after(Duration.ofMillis(300)));
+      long start = System.nanoTime();
+      try {
+        assertThatThrownBy(retrying::getConnection).isInstanceOf(H2FileInUse.StillInUse.class);
+      } finally {
+        H2FileInUse.CALLER.remove();
+      }
+      assertThat(Duration.ofNanos(System.nanoTime() - start))
+          .as("bounded by the caller's deadline, not by the 30 s wait")
+          .isLessThan(Duration.ofSeconds(3));
+    }
+  }
+
+  @Test
   void anOpenThatOutlastsTheWaitNamesTheFileAndTheOtherProcess() throws Exception {
     DataSource retrying = new H2FileInUse(h2File(), Duration.ofMillis(300));
     try (FileChannel held = holdFile()) {
