@@ -11,6 +11,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -60,7 +61,11 @@ final class LeaseKeeper {
     this.lease = lease;
     this.margin = margin;
     this.renewer = Executors.newSingleThreadScheduledExecutor(threads.named("lease-renewer"));
-    this.watchdog = Executors.newSingleThreadScheduledExecutor(threads.named("lease-watchdog"));
+    ScheduledThreadPoolExecutor watching =
+        new ScheduledThreadPoolExecutor(1, threads.named("lease-watchdog"));
+    // A closed lease's wake-up leaves the queue at once, not at its safe deadline.
+    watching.setRemoveOnCancelPolicy(true);
+    this.watchdog = watching;
     renewer.scheduleWithFixedDelay(
         this::renewRound, interval.toNanos(), interval.toNanos(), TimeUnit.NANOSECONDS);
   }
@@ -89,6 +94,7 @@ final class LeaseKeeper {
   /** Stops keeping a lease (it was closed, or lost). */
   void forget(Keeping keeping) {
     kept.remove(keeping.token(), keeping);
+    keeping.stopWatching();
   }
 
   /**
@@ -123,7 +129,8 @@ final class LeaseKeeper {
   private void watch(Keeping keeping) {
     long delay = keeping.safeUntilNanos() - System.nanoTime();
     try {
-      watchdog.schedule(() -> check(keeping), Math.max(0, delay), TimeUnit.NANOSECONDS);
+      keeping.watchedBy(
+          watchdog.schedule(() -> check(keeping), Math.max(0, delay), TimeUnit.NANOSECONDS));
     } catch (RejectedExecutionException e) {
       // stopped: the pool is closing and releases what it holds
     }
@@ -191,6 +198,11 @@ final class LeaseKeeper {
         }
       }
     }
+  }
+
+  /** How many wake-ups the watchdog has queued: one per kept lease, none for a closed one. */
+  int pendingWakeUps() {
+    return ((ScheduledThreadPoolExecutor) watchdog).getQueue().size();
   }
 
   /** Stops both threads; the leases kept are the pool's to release. */

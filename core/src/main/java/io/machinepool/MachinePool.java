@@ -42,6 +42,9 @@ import org.slf4j.LoggerFactory;
 public final class MachinePool implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(MachinePool.class);
 
+  /** The least time a lock request that waits for machines keeps for its last attempt. */
+  private static final Duration LAST_ATTEMPT = Duration.ofMillis(100);
+
   private final Database db;
   private final JdbcLockStore locks;
   private final JdbcInventory rows;
@@ -232,11 +235,13 @@ public final class MachinePool implements AutoCloseable {
       } catch (NotEnoughMachinesException e) {
         Duration pause =
             Database.Backoff.jittered(Duration.ofMillis(100), attempt, Duration.ofSeconds(2));
-        if (waiting.passed()) {
+        // Wake with time left for one more attempt, or say there are not enough machines now.
+        Duration room = waiting.remaining().minus(LAST_ATTEMPT);
+        if (room.isNegative() || room.isZero()) {
           throw e;
         }
         log.debug("{}; waiting {} ms before trying again", e.getMessage(), pause.toMillis());
-        Database.Backoff.sleep(waiting.wouldPass(pause) ? waiting.remaining() : pause);
+        Database.Backoff.sleep(pause.compareTo(room) < 0 ? pause : room);
       }
       checkOpen();
     }
@@ -591,6 +596,11 @@ public final class MachinePool implements AutoCloseable {
             "could not release lease {} on {}: {}", lease.token(), lease.names(), e.getMessage());
       }
     }
+  }
+
+  /** The lease keeper, for tests of this package. */
+  LeaseKeeper keeper() {
+    return keeper;
   }
 
   void checkOpen() {

@@ -556,6 +556,26 @@ abstract class LockStoreContract {
   }
 
   @Test
+  void aWaitLongerThanTheContentionTimeoutEndsWithNotEnoughMachinesWithinIt() {
+    MachinePool quick = newPool(b -> b.contentionTimeout(Duration.ofMillis(300)));
+    try (Lease held = pool.lock(request(BOB).machineType("mira").count(2).build())) {
+      long started = System.nanoTime();
+      assertThatThrownBy(
+              () ->
+                  quick.lock(
+                      request(ALICE)
+                          .machineType("mira")
+                          .count(1)
+                          .waitUpTo(Duration.ofMillis(1500))
+                          .build()))
+          .as("the last attempt runs before the deadline, not after it")
+          .isInstanceOf(NotEnoughMachinesException.class);
+      assertThat(Duration.ofNanos(System.nanoTime() - started))
+          .isLessThan(Duration.ofMillis(1500 + 1000));
+    }
+  }
+
+  @Test
   void waitUpToGivesUpAfterTheDeadline() {
     try (Lease held = pool.lock(request(BOB).machineType("mira").count(2).build())) {
       long started = System.nanoTime();

@@ -37,6 +37,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * The lease around the lock under faults, on every database: a pool reaches the database through a
@@ -44,6 +45,7 @@ import org.junit.jupiter.api.Test;
  * lost, a server that resets every connection), while another pool and the checks reach it
  * directly. Each test proves one promise of README's "What a holder is told, and when".
  */
+@Timeout(value = 90, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 abstract class LeaseFaultContract {
   static final String ALICE = "alice@build7";
   static final String BOB = "bob@build9";
@@ -318,6 +320,7 @@ abstract class LeaseFaultContract {
       long start = System.nanoTime();
       assertThatThrownBy(() -> pool.lock(alice().names(ONE).build()))
           .isInstanceOf(LockContentionException.class)
+          .hasMessageContaining("held by an unfinished transaction")
           .hasMessageContaining("nothing was locked");
       figure("lock by name behind a stalled transaction, contention 1 s (ms)", millisSince(start));
       assertThat(millisSince(start))
@@ -325,7 +328,12 @@ abstract class LeaseFaultContract {
           .isLessThan(3_500);
       stalled.rollback();
     }
-    assertThat(pool.lock(alice().names(ONE).build()).names()).containsExactly(ONE);
+    sleep(500);
+    assertThat(holder(ONE))
+        .as("no abandoned statement committed a lock once the row was let go")
+        .isEmpty();
+    assertThat(pool.lock(LockRequest.builder().owner(BOB).names(ONE).build()).names())
+        .containsExactly(ONE);
   }
 
   @Test
@@ -488,6 +496,19 @@ abstract class LeaseFaultContract {
         .as("the reaper's claim was renewed: no second reaper took over the VM")
         .isZero();
     assertThat(holder(VM)).as("the VM slot stays locked while its VM is destroyed").isNotEmpty();
+    List<String> claim = holder(VM);
+    // Meanwhile an operator hands the claimed physical machine to someone else by hand.
+    db.direct()
+        .execute(
+            "UPDATE "
+                + db.prefix()
+                + "machine SET locked_by = '"
+                + BOB
+                + "', lease_token = 'by-hand' WHERE name = '"
+                + THREE
+                + "' AND lease_token = '"
+                + claim.get(1)
+                + "'");
 
     slow.finish.countDown();
     start = System.nanoTime();
@@ -496,6 +517,10 @@ abstract class LeaseFaultContract {
     }
     assertThat(holder(VM)).as("freed once its VM is gone").isEmpty();
     assertThat(released).as("reported released exactly once").containsOnlyOnce(VM);
+    assertThat(released)
+        .as("what the reaper no longer held is not reported released")
+        .doesNotContain(THREE);
+    assertThat(holder(THREE)).containsExactly(BOB, "by-hand");
     assertThat(second.destroys.get()).isZero();
   }
 
