@@ -236,7 +236,11 @@ public final class MachinePool implements AutoCloseable {
         Duration pause =
             Database.Backoff.jittered(Duration.ofMillis(100), attempt, Duration.ofSeconds(2));
         // Wake with time left for one more attempt, or say there are not enough machines now.
-        Duration room = waiting.remaining().minus(LAST_ATTEMPT);
+        if (waiting.passed()) {
+          throw e;
+        }
+        Duration room = deadline.remaining().minus(LAST_ATTEMPT);
+        room = room.compareTo(waiting.remaining()) < 0 ? room : waiting.remaining();
         if (room.isNegative() || room.isZero()) {
           throw e;
         }

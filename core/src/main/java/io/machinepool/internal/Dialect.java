@@ -190,13 +190,17 @@ public enum Dialect {
 
   /**
    * Whether a failure is a refusal to wait for a row lock that another transaction holds (the
-   * lock-by-name statement asks not to wait): PostgreSQL's 55P03, MariaDB's lock wait timeout.
+   * lock-by-name statement bounds its wait): PostgreSQL 55P03 and its query timeout's cancel
+   * (57014), MariaDB's lock wait timeout, H2's lock timeout.
    */
   boolean isRowBusy(SQLException e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof SQLException sql) {
         if ("55P03".equals(sql.getSQLState())) {
           return true;
+        }
+        if (this == POSTGRESQL && "57014".equals(sql.getSQLState())) {
+          return true; // canceled by the lock statement's query timeout
         }
         if (this == MARIADB && sql.getErrorCode() == 1205) {
           return true;
