@@ -2,7 +2,6 @@ package io.machinepool;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
@@ -24,8 +23,6 @@ final class Keeping {
   private final AtomicBoolean lost = new AtomicBoolean();
   private volatile long safeUntilNanos;
   private volatile Instant expiresAt;
-  private volatile Future<?> watch;
-  private volatile boolean stopped;
 
   Keeping(
       String token,
@@ -40,23 +37,6 @@ final class Keeping {
     this.onLost = onLost;
     this.safeUntilNanos = startedNanos + leaseNanos - marginNanos;
     this.expiresAt = expiresAt;
-  }
-
-  /** The watchdog's wake-up at the safe deadline; a newer one replaces it. */
-  void watchedBy(Future<?> next) {
-    watch = next;
-    if (stopped) {
-      next.cancel(false);
-    }
-  }
-
-  /** No more wake-ups: the lease was closed or lost. */
-  void stopWatching() {
-    stopped = true;
-    Future<?> current = watch;
-    if (current != null) {
-      current.cancel(false);
-    }
   }
 
   String token() {

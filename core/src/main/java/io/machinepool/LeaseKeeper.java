@@ -9,9 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -27,9 +25,10 @@ import org.slf4j.LoggerFactory;
  *       still within its safe window. Each renewal statement is bounded by the earliest safe
  *       deadline among the leases it renews, so a partition cannot hold it past the point where the
  *       leases are lost anyway. A lease the database no longer holds is lost at once.
- *   <li>the <b>watchdog</b> never touches the database: it wakes at each lease's safe deadline and,
- *       when no renewal has moved it, loses the lease. So a holder is told while the renewer is
- *       stuck in a statement, and before the database can let anyone else take its machines.
+ *   <li>the <b>watchdog</b> never touches the database: it wakes every half safety margin (10 ms to
+ *       1 s) and, when no renewal has moved it, loses the lease. So a holder is told while the
+ *       renewer is stuck in a statement, and before the database can let anyone else take its
+ *       machines.
  * </ul>
  *
  * Nothing else runs on these threads: reaping, destroying VMs and releasing leases have threads of
@@ -61,11 +60,12 @@ final class LeaseKeeper {
     this.lease = lease;
     this.margin = margin;
     this.renewer = Executors.newSingleThreadScheduledExecutor(threads.named("lease-renewer"));
-    ScheduledThreadPoolExecutor watching =
-        new ScheduledThreadPoolExecutor(1, threads.named("lease-watchdog"));
-    // A closed lease's wake-up leaves the queue at once, not at its safe deadline.
-    watching.setRemoveOnCancelPolicy(true);
-    this.watchdog = watching;
+    this.watchdog = Executors.newSingleThreadScheduledExecutor(threads.named("lease-watchdog"));
+    // One periodic check of every lease rather than a wake-up per lease: a lock costs the
+    // watchdog nothing, and a lease is found lost at most half the margin after its safe deadline,
+    // still half the margin before the database's expiry (Lease's own calls check it exactly).
+    long tick = Math.max(10_000_000L, Math.min(margin.toNanos() / 2, 1_000_000_000L));
+    watchdog.scheduleWithFixedDelay(this::checkAll, tick, tick, TimeUnit.NANOSECONDS);
     renewer.scheduleWithFixedDelay(
         this::renewRound, interval.toNanos(), interval.toNanos(), TimeUnit.NANOSECONDS);
   }
@@ -87,14 +87,12 @@ final class LeaseKeeper {
   Keeping keep(String token, long startedNanos, Instant expiresAt, Consumer<String> onLost) {
     Keeping keeping = new Keeping(token, lease, margin, startedNanos, expiresAt, onLost);
     kept.put(token, keeping);
-    watch(keeping);
     return keeping;
   }
 
   /** Stops keeping a lease (it was closed, or lost). */
   void forget(Keeping keeping) {
     kept.remove(keeping.token(), keeping);
-    keeping.stopWatching();
   }
 
   /**
@@ -126,24 +124,12 @@ final class LeaseKeeper {
         what + " is lost: it may no longer hold its machines; stop using them and lock again");
   }
 
-  private void watch(Keeping keeping) {
-    long delay = keeping.safeUntilNanos() - System.nanoTime();
-    try {
-      keeping.watchedBy(
-          watchdog.schedule(() -> check(keeping), Math.max(0, delay), TimeUnit.NANOSECONDS));
-    } catch (RejectedExecutionException e) {
-      // stopped: the pool is closing and releases what it holds
-    }
-  }
-
-  private void check(Keeping keeping) {
-    if (keeping.isLost() || kept.get(keeping.token()) != keeping) {
-      return;
-    }
-    if (keeping.loseIfPastDeadline()) {
-      forget(keeping);
-    } else {
-      watch(keeping); // renewed meanwhile: wake at the new safe deadline
+  /** Loses every kept lease whose safe deadline has passed. */
+  private void checkAll() {
+    for (Keeping keeping : kept.values()) {
+      if (keeping.loseIfPastDeadline()) {
+        forget(keeping);
+      }
     }
   }
 
@@ -198,11 +184,6 @@ final class LeaseKeeper {
         }
       }
     }
-  }
-
-  /** How many wake-ups the watchdog has queued: one per kept lease, none for a closed one. */
-  int pendingWakeUps() {
-    return ((ScheduledThreadPoolExecutor) watchdog).getQueue().size();
   }
 
   /** Stops both threads; the leases kept are the pool's to release. */

@@ -602,11 +602,6 @@ public final class MachinePool implements AutoCloseable {
     }
   }
 
-  /** The lease keeper, for tests of this package. */
-  LeaseKeeper keeper() {
-    return keeper;
-  }
-
   void checkOpen() {
     if (closed.get()) {
       throw new PoolClosedException("this MachinePool is closed; build a new one to go on");

@@ -76,7 +76,9 @@ public final class Database {
    * @return the database
    */
   public Database withDefaultTimeout(Duration timeout) {
-    return new Database(dataSource, dialect, prefix, maxAttempts, baseBackoff, timeout);
+    Database copy = new Database(dataSource, dialect, prefix, maxAttempts, baseBackoff, timeout);
+    copy.networkTimeouts = networkTimeouts;
+    return copy;
   }
 
   /**
@@ -124,8 +126,13 @@ public final class Database {
     try (Connection connection = dataSource.getConnection()) {
       Dialect dialect = forced != null ? forced : Dialect.of(connection);
       log.debug("lock database is {} ({})", dialect, connection.getMetaData().getURL());
-      return new Database(
-          dataSource, dialect, prefix, maxAttempts, Duration.ofMillis(5), DEFAULT_TIMEOUT);
+      Database database =
+          new Database(
+              dataSource, dialect, prefix, maxAttempts, Duration.ofMillis(5), DEFAULT_TIMEOUT);
+      // H2's client does nothing with a network timeout (embedded there is no network; over TCP
+      // it has none): skip the calls.
+      database.networkTimeouts = dialect != Dialect.H2;
+      return database;
     } catch (SQLException e) {
       throw failure("connect to the lock database", e);
     }
