@@ -223,6 +223,7 @@ abstract class LeaseFaultContract {
     start = System.nanoTime();
     assertThatThrownBy(() -> cutOff.machines(MachineQuery.builder().build()))
         .isInstanceOf(DatabaseException.class);
+    figure("listing during a partition, database timeout 1 s (ms)", millisSince(start));
     assertThat(millisSince(start))
         .as("a listing, bounded by the database timeout")
         .isLessThan(4_000);
