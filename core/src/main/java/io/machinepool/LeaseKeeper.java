@@ -25,10 +25,10 @@ import org.slf4j.LoggerFactory;
  *       still within its safe window. Each renewal statement is bounded by the earliest safe
  *       deadline among the leases it renews, so a partition cannot hold it past the point where the
  *       leases are lost anyway. A lease the database no longer holds is lost at once.
- *   <li>the <b>watchdog</b> never touches the database: it wakes every half safety margin (10 ms to
- *       1 s) and, when no renewal has moved it, loses the lease. So a holder is told while the
- *       renewer is stuck in a statement, and before the database can let anyone else take its
- *       machines.
+ *   <li>the <b>watchdog</b> never touches the database: every half safety margin (10 ms to 1 s) it
+ *       loses each lease whose safe deadline has passed without a renewal. So a holder is told
+ *       while the renewer is stuck in a statement, and before the database can let anyone else take
+ *       its machines.
  * </ul>
  *
  * Nothing else runs on these threads: reaping, destroying VMs and releasing leases have threads of
@@ -68,11 +68,6 @@ final class LeaseKeeper {
     watchdog.scheduleWithFixedDelay(this::checkAll, tick, tick, TimeUnit.NANOSECONDS);
     renewer.scheduleWithFixedDelay(
         this::renewRound, interval.toNanos(), interval.toNanos(), TimeUnit.NANOSECONDS);
-  }
-
-  /** The safety margin subtracted from each lease's duration for its safe deadline. */
-  Duration margin() {
-    return margin;
   }
 
   /**
