@@ -130,6 +130,29 @@ abstract class LeaseFaultContract {
         .orElse(List.of());
   }
 
+  /**
+   * A proxied pool with warm connections whose drivers bound reads by the network timeout, so that
+   * an answer can be lost; skips the test on H2, whose client has none.
+   */
+  MachinePool poolThatLosesAnswers(Duration contention, Duration database) {
+    MachinePool pool =
+        proxied(
+            b -> b.contentionTimeout(contention).databaseTimeout(database).backgroundReaper(false));
+    pool.lock(alice().names(TWO).build()).close(); // warm connections
+    Assumptions.assumeTrue(
+        cutOff() == FaultProxy.Mode.BLACK_HOLE,
+        "a lost answer needs a driver with a network timeout; H2's client has none");
+    return pool;
+  }
+
+  /** Waits until a machine is free, at most the given time. */
+  void awaitFree(String name, long millis) {
+    long start = System.nanoTime();
+    while (!holder(name).isEmpty() && millisSince(start) < millis) {
+      sleep(50);
+    }
+  }
+
   void figure(String what, long value) {
     Figures.record(getClass().getSimpleName(), what, value);
   }
@@ -238,26 +261,14 @@ abstract class LeaseFaultContract {
     assertThat(holder(ONE)).as("still locked while the database cannot be reached").contains(ALICE);
 
     db.proxy().heal();
-    long healed = System.nanoTime();
-    while (!holder(ONE).isEmpty() && millisSince(healed) < 20_000) {
-      sleep(100);
-    }
+    awaitFree(ONE, 20_000);
     assertThat(holder(ONE)).as("released in the background once the database answers").isEmpty();
     assertThat(held.state()).isEqualTo(Lease.State.CLOSED);
   }
 
   @Test
   void aLockWhoseAcknowledgementIsLostReturnsTheLeaseItCommitted() {
-    MachinePool pool =
-        proxied(
-            b ->
-                b.contentionTimeout(Duration.ofSeconds(6))
-                    .databaseTimeout(Duration.ofSeconds(2))
-                    .backgroundReaper(false));
-    pool.lock(alice().names(TWO).build()).close(); // warm connections
-    Assumptions.assumeTrue(
-        cutOff() == FaultProxy.Mode.BLACK_HOLE,
-        "a lost answer needs a driver with a network timeout; H2's client has none");
+    MachinePool pool = poolThatLosesAnswers(Duration.ofSeconds(6), Duration.ofSeconds(2));
 
     db.proxy().mode(FaultProxy.Mode.DROP_RESPONSES);
     CompletableFuture.runAsync(
@@ -278,16 +289,7 @@ abstract class LeaseFaultContract {
 
   @Test
   void aLockWhoseOutcomeStaysUnknownIsReleasedInTheBackground() {
-    MachinePool pool =
-        proxied(
-            b ->
-                b.contentionTimeout(Duration.ofSeconds(2))
-                    .databaseTimeout(Duration.ofSeconds(1))
-                    .backgroundReaper(false));
-    pool.lock(alice().names(TWO).build()).close(); // warm connections
-    Assumptions.assumeTrue(
-        cutOff() == FaultProxy.Mode.BLACK_HOLE,
-        "a lost answer needs a driver with a network timeout; H2's client has none");
+    MachinePool pool = poolThatLosesAnswers(Duration.ofSeconds(2), Duration.ofSeconds(1));
 
     db.proxy().mode(FaultProxy.Mode.DROP_RESPONSES);
     assertThatThrownBy(() -> pool.lock(alice().names(ONE).keepUntilUnlocked().build()))
@@ -298,10 +300,7 @@ abstract class LeaseFaultContract {
         .isNotEmpty();
 
     db.proxy().heal();
-    long healed = System.nanoTime();
-    while (!holder(ONE).isEmpty() && millisSince(healed) < 20_000) {
-      sleep(100);
-    }
+    awaitFree(ONE, 20_000);
     assertThat(holder(ONE))
         .as("a lock nobody was given is released in the background, even one kept until unlocked")
         .isEmpty();
@@ -517,10 +516,7 @@ abstract class LeaseFaultContract {
                 + "'");
 
     slow.finish.countDown();
-    start = System.nanoTime();
-    while (!holder(VM).isEmpty() && millisSince(start) < 10_000) {
-      sleep(50);
-    }
+    awaitFree(VM, 10_000);
     assertThat(holder(VM)).as("freed once its VM is gone").isEmpty();
     assertThat(released).as("reported released exactly once").containsOnlyOnce(VM);
     assertThat(released)
