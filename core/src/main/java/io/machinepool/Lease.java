@@ -45,7 +45,7 @@ public final class Lease implements AutoCloseable {
   private final LockRequest request;
   private final AtomicReference<State> state = new AtomicReference<>(State.OPEN);
   private volatile List<Machine> machines;
-  private volatile Instant expiresAt;
+  private final Instant expiresAt;
   private volatile Keeping keeping;
   private volatile String lostReason = "it was released or taken over";
 
@@ -270,10 +270,6 @@ public final class Lease implements AutoCloseable {
 
   void machines(List<Machine> updated) {
     this.machines = List.copyOf(updated);
-  }
-
-  void expiresAt(Instant updated) {
-    this.expiresAt = updated;
   }
 
   @Override

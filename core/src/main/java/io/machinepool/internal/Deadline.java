@@ -44,11 +44,6 @@ public final class Deadline {
     return new Deadline(nanoTime);
   }
 
-  /** The deadline as a reading of {@link System#nanoTime()}. */
-  public long nanoTime() {
-    return atNanos;
-  }
-
   /** Nanoseconds left, zero or more. */
   public long remainingNanos() {
     return Math.max(0, atNanos - System.nanoTime());

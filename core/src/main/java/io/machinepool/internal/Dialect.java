@@ -144,20 +144,7 @@ public enum Dialect {
 
   /** Reads an instant column by label, as {@link #instant(ResultSet, int)} does by position. */
   Instant instant(ResultSet rs, String column) throws SQLException {
-    return switch (this) {
-      case H2, POSTGRESQL -> {
-        OffsetDateTime value = rs.getObject(column, OffsetDateTime.class);
-        yield value == null ? null : value.toInstant();
-      }
-      case MARIADB -> {
-        LocalDateTime value = rs.getObject(column, LocalDateTime.class);
-        yield value == null ? null : value.toInstant(ZoneOffset.UTC);
-      }
-      default -> {
-        Timestamp value = rs.getTimestamp(column);
-        yield value == null ? null : value.toInstant();
-      }
-    };
+    return instant(rs, rs.findColumn(column));
   }
 
   /**

@@ -374,21 +374,7 @@ abstract class LeaseFaultContract {
 
   @Test
   void expiredLeasesOfAVanishedHolderAreFreedWithoutAnyoneAsking() {
-    MachinePool crashed =
-        direct(
-            b ->
-                b.leaseDuration(Duration.ofSeconds(2))
-                    .heartbeatInterval(Duration.ofMillis(500))
-                    .backgroundReaper(false));
-    Lease lease = crashed.lock(alice().names(ONE, TWO).build());
-    // The holder vanishes: its lease is no longer renewed, nothing releases it.
-    db.direct()
-        .execute(
-            "UPDATE "
-                + db.prefix()
-                + "machine SET lease_token = 'vanished' WHERE lease_token = '"
-                + lease.token()
-                + "'");
+    lockedByAVanishedHolder(ONE, TWO);
 
     MachinePool defaults = direct(b -> b.leaseDuration(Duration.ofSeconds(2)));
     Lease both =
@@ -438,6 +424,14 @@ abstract class LeaseFaultContract {
     MachinePool setup = direct(b -> b);
     setup.inventory().add(MachineSpec.physical(VM_HOST, "mira"));
     setup.inventory().add(MachineSpec.vm(VM, "vps", VM_HOST));
+    lockedByAVanishedHolder(VM, physical);
+  }
+
+  /**
+   * Locks machines under a 2 s lease whose holder then vanishes: the token its pool renews is gone
+   * from the rows (they keep the token 'vanished'), so nothing renews or releases them.
+   */
+  void lockedByAVanishedHolder(String... names) {
     MachinePool crashed =
         direct(
             b ->
@@ -445,7 +439,7 @@ abstract class LeaseFaultContract {
                     .leaseDuration(Duration.ofSeconds(2))
                     .heartbeatInterval(Duration.ofMillis(500))
                     .backgroundReaper(false));
-    Lease lease = crashed.lock(alice().names(VM, physical).build());
+    Lease lease = crashed.lock(alice().names(names).build());
     db.direct()
         .execute(
             "UPDATE "
