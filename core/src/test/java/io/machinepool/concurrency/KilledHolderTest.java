@@ -37,10 +37,7 @@ class KilledHolderTest {
     Assumptions.assumeTrue(kind.available(), kind::skipReason);
     List<String> smithi = Lab.names(4, 0);
     List<String> mira = Lab.names(0, 2);
-    try (TestDatabase db =
-            kind == TestDatabase.Kind.H2
-                ? TestDatabase.sharedH2File(dir.resolve("lab"))
-                : TestDatabase.open(kind, 4);
+    try (TestDatabase db = database(kind, dir);
         MachinePool pool =
             MachinePool.builder()
                 .dataSource(db.dataSource())
@@ -53,18 +50,7 @@ class KilledHolderTest {
       Lease mine =
           pool.lock(
               LockRequest.builder().owner(PARENT).description("survives").names(mira).build());
-      try (ChildJvm child =
-          ChildJvm.start(
-              "holder",
-              dir,
-              List.of(
-                  "hold",
-                  db.url(),
-                  db.prefix(),
-                  CHILD,
-                  "smithi",
-                  "3",
-                  Long.toString(CHILD_LEASE.toMillis())))) {
+      try (ChildJvm child = holdingThreeSmithi(db, dir)) {
         killAndReap(db, pool, mine, child, smithi, mira);
       }
       mine.close();
@@ -79,10 +65,7 @@ class KilledHolderTest {
       TestDatabase.Kind kind, @TempDir Path dir) throws Exception {
     Assumptions.assumeTrue(kind.available(), kind::skipReason);
     List<String> smithi = Lab.names(4, 0);
-    try (TestDatabase db =
-            kind == TestDatabase.Kind.H2
-                ? TestDatabase.sharedH2File(dir.resolve("lab"))
-                : TestDatabase.open(kind, 4);
+    try (TestDatabase db = database(kind, dir);
         MachinePool pool =
             MachinePool.builder()
                 .dataSource(db.dataSource())
@@ -90,18 +73,7 @@ class KilledHolderTest {
                 .leaseDuration(CHILD_LEASE)
                 .build()) {
       Lab.add(pool, smithi);
-      try (ChildJvm child =
-          ChildJvm.start(
-              "holder",
-              dir,
-              List.of(
-                  "hold",
-                  db.url(),
-                  db.prefix(),
-                  CHILD,
-                  "smithi",
-                  "3",
-                  Long.toString(CHILD_LEASE.toMillis())))) {
+      try (ChildJvm child = holdingThreeSmithi(db, dir)) {
         child.awaitLine("HOLDING", Duration.ofSeconds(60));
         assertThat(child.kill(Duration.ofSeconds(30)))
             .as("exit status after SIGKILL")
@@ -120,6 +92,28 @@ class KilledHolderTest {
       }
       Lab.assertAllFree(db, smithi);
     }
+  }
+
+  /** A database two JVMs can share: an H2 file in mixed mode, or the server. */
+  private static TestDatabase database(TestDatabase.Kind kind, Path dir) {
+    return kind == TestDatabase.Kind.H2
+        ? TestDatabase.sharedH2File(dir.resolve("lab"))
+        : TestDatabase.open(kind, 4);
+  }
+
+  /** A child JVM that locks 3 smithi machines under a lease of {@link #CHILD_LEASE} and holds. */
+  private static ChildJvm holdingThreeSmithi(TestDatabase db, Path dir) {
+    return ChildJvm.start(
+        "holder",
+        dir,
+        List.of(
+            "hold",
+            db.url(),
+            db.prefix(),
+            CHILD,
+            "smithi",
+            "3",
+            Long.toString(CHILD_LEASE.toMillis())));
   }
 
   private static void killAndReap(
