@@ -207,6 +207,14 @@ final class Checks {
    * @param count the count
    * @return the count
    */
+  static int priority(int priority, int max) {
+    if (priority < 0 || priority > max) {
+      throw new InvalidRequestException(
+          "priority must be between 0 (most urgent) and " + max + ", got " + priority);
+    }
+    return priority;
+  }
+
   static int count(int count) {
     if (count < 1) {
       throw new InvalidRequestException("count must be at least 1, was " + count);

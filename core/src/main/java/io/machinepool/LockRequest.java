@@ -29,10 +29,12 @@ import java.util.List;
  * @param osType for VM slots the OS to install, for physical machines a filter; or {@code null}
  * @param osVersion likewise for the OS version, or {@code null}
  * @param arch likewise for the architecture, or {@code null}
- * @param waitUpTo how long to keep trying when too few machines are free, at most 7 days; zero
- *     fails at once
+ * @param waitUpTo how long to wait in the queue when the machines are not free, at most 7 days;
+ *     zero fails at once
  * @param keepUntilUnlocked when {@code true} the lock has no lease expiry and survives the JVM
  *     (teuthology-lock {@code --lock} semantics): only an explicit unlock frees it
+ * @param priority the request's place among requests that wait: lower is served first, as with
+ *     teuthology's {@code --priority}; 0 to 1,000,000, default {@value #DEFAULT_PRIORITY}
  */
 public record LockRequest(
     String owner,
@@ -44,7 +46,14 @@ public record LockRequest(
     String osVersion,
     String arch,
     Duration waitUpTo,
-    boolean keepUntilUnlocked) {
+    boolean keepUntilUnlocked,
+    int priority) {
+
+  /** The priority of a request that does not set one, as teuthology's jobs have by default. */
+  public static final int DEFAULT_PRIORITY = 1000;
+
+  /** The largest priority number (the least urgent). */
+  public static final int MAX_PRIORITY = 1_000_000;
 
   /**
    * Validates the request as a whole.
@@ -64,6 +73,7 @@ public record LockRequest(
     Checks.osField(osVersion, "OS version");
     Checks.osField(arch, "arch");
     Checks.notNegative(waitUpTo, "waitUpTo");
+    Checks.priority(priority, MAX_PRIORITY);
     if (osVersion != null && osType == null) {
       throw new InvalidRequestException("an OS version needs an OS type: use os(type, version)");
     }
@@ -138,6 +148,7 @@ public record LockRequest(
     private String arch;
     private Duration waitUpTo = Duration.ZERO;
     private boolean keepUntilUnlocked;
+    private int priority = DEFAULT_PRIORITY;
 
     private Builder() {}
 
@@ -245,13 +256,30 @@ public record LockRequest(
     }
 
     /**
-     * Waits up to this long for enough free machines, retrying with backoff.
+     * Waits up to this long for the machines: a request by type until enough are free, a request by
+     * name until every named machine is free, in the queue of waiting requests (see {@link
+     * #priority(int)}).
      *
      * @param value zero (the default) fails at once; at most 7 days
      * @return this builder
      */
     public Builder waitUpTo(Duration value) {
       this.waitUpTo = value;
+      return this;
+    }
+
+    /**
+     * Sets the request's priority among requests that wait for machines: a lower number is served
+     * first; equal numbers are served in the order the requests joined the queue, by the database's
+     * sequence. A request that does not wait ({@code waitUpTo} zero) still takes no machine that a
+     * request waiting ahead of it needs.
+     *
+     * @param value 0 (most urgent) to {@value LockRequest#MAX_PRIORITY}; default {@value
+     *     LockRequest#DEFAULT_PRIORITY}
+     * @return this builder
+     */
+    public Builder priority(int value) {
+      this.priority = value;
       return this;
     }
 
@@ -283,7 +311,8 @@ public record LockRequest(
           osVersion,
           arch,
           waitUpTo,
-          keepUntilUnlocked);
+          keepUntilUnlocked,
+          priority);
     }
   }
 }

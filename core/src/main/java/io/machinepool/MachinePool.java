@@ -5,6 +5,7 @@ import io.machinepool.internal.Deadline;
 import io.machinepool.internal.JdbcHostKeyStore;
 import io.machinepool.internal.JdbcInventory;
 import io.machinepool.internal.JdbcLockStore;
+import io.machinepool.internal.JdbcWaitQueue;
 import io.machinepool.internal.Schema;
 import io.machinepool.internal.Texts;
 import java.time.Duration;
@@ -43,9 +44,8 @@ public final class MachinePool implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(MachinePool.class);
 
   /** The least time a lock request that waits for machines keeps for its last attempt. */
-  private static final Duration LAST_ATTEMPT = Duration.ofMillis(100);
-
   private final Database db;
+
   private final JdbcLockStore locks;
   private final JdbcInventory rows;
   private final Inventory inventory;
@@ -59,6 +59,7 @@ public final class MachinePool implements AutoCloseable {
   private final LeaseKeeper keeper;
   private final Reaper reaper;
   private final BackgroundRelease background;
+  private final WaitQueue waits;
   private final Map<String, Lease> openLeases = new ConcurrentHashMap<>();
   private final AtomicBoolean closed = new AtomicBoolean();
   private final Thread shutdownHook;
@@ -70,7 +71,10 @@ public final class MachinePool implements AutoCloseable {
     this.inventory = new Inventory(rows, this);
     this.hostKeys =
         new CheckedHostKeyStore(b.hostKeyStore != null ? b.hostKeyStore : new JdbcHostKeyStore(db));
-    this.listeners = new Listeners(b.listeners);
+    this.waits = new WaitQueue(locks, new JdbcWaitQueue(db, locks));
+    List<PoolListener> all = new ArrayList<>(b.listeners);
+    all.add(waits); // wakes this pool's waiters when it frees machines
+    this.listeners = new Listeners(all);
     this.leaseDuration = b.leaseDuration;
     this.contentionTimeout = b.contentionTimeout;
     PoolThreads threads = new PoolThreads(b.threadFactory);
@@ -170,7 +174,7 @@ public final class MachinePool implements AutoCloseable {
     Deadline deadline = Deadline.after(max(request.waitUpTo(), contentionTimeout));
     JdbcLockStore.Acquired acquired;
     try {
-      acquired = acquire(request, token, lease, deadline);
+      acquired = waits.acquire(request, token, lease, deadline);
     } catch (JdbcLockStore.OutcomeUnknownException e) {
       releaseInBackground(e.token());
       throw e;
@@ -218,37 +222,6 @@ public final class MachinePool implements AutoCloseable {
           String.join(", ", held.names()));
     }
     return held;
-  }
-
-  /**
-   * Locks within one deadline: {@code waitUpTo} for free machines, or the contention timeout when
-   * that is longer, through every retry layer and database round trip below.
-   */
-  private JdbcLockStore.Acquired acquire(
-      LockRequest request, String token, Duration lease, Deadline deadline) {
-    Deadline waiting = Deadline.after(request.waitUpTo());
-    for (int attempt = 1; ; attempt++) {
-      try {
-        return request.byName()
-            ? locks.lockNames(request, token, lease, deadline)
-            : locks.lockMany(request, token, lease, deadline);
-      } catch (NotEnoughMachinesException e) {
-        Duration pause =
-            Database.Backoff.jittered(Duration.ofMillis(100), attempt, Duration.ofSeconds(2));
-        // Wake with time left for one more attempt, or say there are not enough machines now.
-        if (waiting.passed()) {
-          throw e;
-        }
-        Duration room = deadline.remaining().minus(LAST_ATTEMPT);
-        room = room.compareTo(waiting.remaining()) < 0 ? room : waiting.remaining();
-        if (room.isNegative() || room.isZero()) {
-          throw e;
-        }
-        log.debug("{}; waiting {} ms before trying again", e.getMessage(), pause.toMillis());
-        Database.Backoff.sleep(pause.compareTo(room) < 0 ? pause : room);
-      }
-      checkOpen();
-    }
   }
 
   private static Duration max(Duration a, Duration b) {
@@ -441,7 +414,18 @@ public final class MachinePool implements AutoCloseable {
    */
   public Summary summary() {
     checkOpen();
-    return rows.summary();
+    return new Summary(rows.summary().entries(), waits.list());
+  }
+
+  /**
+   * The queue of lock requests that wait for machines, from every process on the database, in the
+   * order they will be served: by priority (lower first), then by when they joined.
+   *
+   * @return the waiting requests, the first to be served first
+   */
+  public List<Waiter> waiters() {
+    checkOpen();
+    return waits.list();
   }
 
   /**
@@ -617,6 +601,7 @@ public final class MachinePool implements AutoCloseable {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
+    waits.close(Deadline.after(Duration.ofSeconds(5)));
     reaper.stop();
     releaseOpenLeases();
     keeper.stop();

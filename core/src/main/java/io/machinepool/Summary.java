@@ -6,16 +6,27 @@ import java.util.TreeMap;
 
 /**
  * Counts of the inventory by machine type and owner, as {@code teuthology-lock --summary} shows
- * them.
+ * them, and the requests waiting for machines.
  *
  * @param entries one entry per machine type and owner (free machines have a {@code null} owner),
  *     sorted by type and owner
+ * @param waiters the queue of requests waiting for machines, the first to be served first
  */
-public record Summary(List<Summary.Entry> entries) {
+public record Summary(List<Summary.Entry> entries, List<Waiter> waiters) {
 
-  /** Copies the entries. */
+  /** Copies the lists. */
   public Summary {
     entries = List.copyOf(entries);
+    waiters = List.copyOf(waiters);
+  }
+
+  /**
+   * A summary of the inventory alone, with nobody waiting.
+   *
+   * @param entries one entry per machine type and owner
+   */
+  public Summary(List<Summary.Entry> entries) {
+    this(entries, List.of());
   }
 
   /**

@@ -100,9 +100,35 @@ public final class JdbcLockStore {
    */
   public record ExpiredLease(String token, List<Machine> machines) {}
 
+  /**
+   * A lock refused because requests wait in the queue: it must be served by {@link JdbcWaitQueue}'s
+   * rules. Carries no stack trace: it is control flow, not a failure.
+   */
+  public static final class QueueAheadException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    QueueAheadException() {
+      super("requests wait in the queue", null, false, false);
+    }
+  }
+
+  /**
+   * A lock by name refused only because machines are locked by other owners: a request that may
+   * wait waits for them in the queue.
+   */
+  public static final class HeldByOthersException extends LockConflictException {
+    private static final long serialVersionUID = 1L;
+
+    HeldByOthersException(String message) {
+      super(message);
+    }
+  }
+
   private final Database db;
   private final Dialect dialect;
   private final String machine;
+  private final String noLiveWaiter;
+  private final String liveWaiters;
 
   /**
    * Creates the store.
@@ -113,6 +139,9 @@ public final class JdbcLockStore {
     this.db = db;
     this.dialect = db.dialect();
     this.machine = db.table("machine");
+    String live = " FROM " + db.table("waiter") + " WHERE expires > " + dialect.now();
+    this.noLiveWaiter = "NOT EXISTS (SELECT 1" + live + ")";
+    this.liveWaiters = "(SELECT COUNT(*)" + live + ")";
   }
 
   private String lockAssignments(Duration lease) {
@@ -166,7 +195,10 @@ public final class JdbcLockStore {
         " AND (up = TRUE OR vpshost IS NULL)"
             // Free rows only: a re-lock must not give a held row a new token and generation (that
             // would invalidate the lease holding it); explainRefusal returns the lock it re-locks.
-            + " AND locked = FALSE";
+            + " AND locked = FALSE"
+            // Nobody waits: else the queue's rules decide (explainRefusal says so).
+            + " AND "
+            + noLiveWaiter;
     String update = "UPDATE " + machine + " SET" + lockAssignments(lease) + " WHERE name IN ";
     String plain = update + rows + where;
     String what = "lock " + Texts.list(names);
@@ -248,7 +280,7 @@ public final class JdbcLockStore {
    * when it did, {@code null} when it did not (nothing is held under the token), and throws {@link
    * OutcomeUnknownException} when the database cannot be asked before the deadline.
    */
-  private Acquired resolve(
+  Acquired resolve(
       String what,
       String token,
       int expected,
@@ -363,8 +395,9 @@ public final class JdbcLockStore {
 
   /**
    * Reads why a lock by name locked nothing, and throws that; or returns the lock itself for the
-   * re-lock {@link #lockNames} allows (it writes nothing: the read is the check); or returns {@code
-   * null} when nothing in committed state stands in the way, after a concurrent change.
+   * re-lock {@link #lockNames} allows (it writes nothing: the read is the check); or throws {@link
+   * QueueAheadException} when only the queue of waiting requests stands in the way; or returns
+   * {@code null} when nothing in committed state does, after a concurrent change.
    */
   private Acquired explainRefusal(LockRequest request, Duration lease, Deadline deadline) {
     List<MachineRows.Row> found =
@@ -386,6 +419,7 @@ public final class JdbcLockStore {
               + " in the inventory; nothing was locked");
     }
     List<String> conflicts = new ArrayList<>();
+    List<String> byOthers = new ArrayList<>();
     List<MachineRows.Row> relocks = new ArrayList<>();
     for (MachineRows.Row row : found) {
       Machine m = row.machine();
@@ -408,14 +442,13 @@ public final class JdbcLockStore {
           conflicts.add(refusal);
         }
       } else {
-        conflicts.add(
-            m.name()
-                + " is locked by "
-                + m.lockedBy()
-                + " since "
-                + m.lockedSince()
-                + describe(m.description()));
+        byOthers.add(heldBy(m));
       }
+    }
+    if (!relocks.isEmpty()) {
+      // Waiting cannot help a request that names machines its owner holds already.
+      conflicts.addAll(byOthers);
+      byOthers.clear();
     }
     if (conflicts.isEmpty() && !relocks.isEmpty()) {
       List<String> held = relocks.stream().map(r -> r.machine().name()).toList();
@@ -445,9 +478,78 @@ public final class JdbcLockStore {
       }
     }
     if (!conflicts.isEmpty()) {
+      conflicts.addAll(byOthers);
       throw new LockConflictException(joinConflicts(conflicts) + "; nothing was locked");
     }
+    if (!byOthers.isEmpty()) {
+      throw new HeldByOthersException(joinConflicts(byOthers) + "; nothing was locked");
+    }
+    if (waitersLive(deadline)) {
+      throw new QueueAheadException();
+    }
     return null;
+  }
+
+  private static String heldBy(Machine m) {
+    return m.name()
+        + " is locked by "
+        + m.lockedBy()
+        + " since "
+        + m.lockedSince()
+        + describe(m.description());
+  }
+
+  /**
+   * For each of the named machines that is locked, who holds it, as a lock conflict says it.
+   *
+   * @param c the connection of the caller's transaction
+   * @param names the machines
+   * @return one entry per locked machine, in name order
+   */
+  List<String> holders(Connection c, List<String> names) throws SQLException {
+    return select(c, "m.name IN " + MachineRows.markers(names.size()), names).stream()
+        .filter(Machine::locked)
+        .map(JdbcLockStore::heldBy)
+        .toList();
+  }
+
+  /** Whether any request waits in the queue. */
+  private boolean waitersLive(Deadline deadline) {
+    return db.autoCommit(
+        "read the queue of waiting requests",
+        deadline,
+        c -> {
+          try (PreparedStatement select = Database.prepare(c, "SELECT " + liveWaiters);
+              ResultSet rs = select.executeQuery()) {
+            return rs.next() && rs.getInt(1) > 0;
+          }
+        });
+  }
+
+  /**
+   * Locks machines the queue chose for a request, in the caller's transaction: the conditional
+   * UPDATE of every lock, on exactly these rows.
+   *
+   * @return the lock, or {@code null} (rolled back) when a chosen row changed since it was read
+   */
+  Acquired lockChosen(
+      Connection c,
+      LockRequest request,
+      String token,
+      Duration lease,
+      List<String> names,
+      long started)
+      throws SQLException {
+    String sql =
+        "UPDATE "
+            + machine
+            + " SET"
+            + lockAssignments(lease)
+            + " WHERE name IN "
+            + MachineRows.markers(names.size())
+            + " AND locked = FALSE AND "
+            + (request.byName() ? "(up = TRUE OR vpshost IS NULL)" : "up = TRUE");
+    return lockRows(c, sql, request, token, lease, names, List.of(), false, started);
   }
 
   /**
@@ -520,7 +622,8 @@ public final class JdbcLockStore {
             + machine
             + " WHERE "
             + filter.sql
-            + " AND up = TRUE AND locked = FALSE"
+            + " AND up = TRUE AND locked = FALSE AND "
+            + noLiveWaiter
             + dialect.lockFreeRowsTail();
     String what = "lock " + request.count() + " " + filter.types;
     for (int attempt = 1; ; attempt++) {
@@ -570,6 +673,9 @@ public final class JdbcLockStore {
         return acquired;
       }
       int free = countFree(request, filter, deadline);
+      if (free < 0) {
+        throw new QueueAheadException();
+      }
       if (free < request.count()) {
         throw new NotEnoughMachinesException(
             "only "
@@ -588,11 +694,17 @@ public final class JdbcLockStore {
     }
   }
 
+  /**
+   * How many machines the request could take in committed state, or -1 when requests wait in the
+   * queue (whose rules then decide).
+   */
   private int countFree(LockRequest request, Filter filter, Deadline deadline) {
     String sql =
         "SELECT COUNT(*), SUM(CASE WHEN "
             + filter.sql
-            + " AND up = TRUE AND locked = FALSE THEN 1 ELSE 0 END) FROM "
+            + " AND up = TRUE AND locked = FALSE THEN 1 ELSE 0 END), "
+            + liveWaiters
+            + " FROM "
             + machine
             + " WHERE machine_type IN "
             + MachineRows.markers(request.machineTypes().size());
@@ -606,7 +718,7 @@ public final class JdbcLockStore {
                 MachineRows.bind(select, i, request.machineTypes());
                 try (ResultSet rs = select.executeQuery()) {
                   rs.next();
-                  return new int[] {rs.getInt(1), rs.getInt(2)};
+                  return new int[] {rs.getInt(1), rs.getInt(2), rs.getInt(3)};
                 }
               }
             });
@@ -630,7 +742,7 @@ public final class JdbcLockStore {
               + request.count()
               + " requested; nothing was locked");
     }
-    return counts[1];
+    return counts[2] > 0 ? -1 : counts[1];
   }
 
   private List<String> knownTypes() {

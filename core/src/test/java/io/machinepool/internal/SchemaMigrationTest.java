@@ -64,7 +64,7 @@ class SchemaMigrationTest {
       assertThat(pool.machine("old.front")).isPresent();
     }
     assertThat(db.query("SELECT version FROM " + db.prefix() + "schema_version ORDER BY version"))
-        .containsExactly(List.of("1"), List.of("2"), List.of("3"));
+        .containsExactly(List.of("1"), List.of("2"), List.of("3"), List.of("4"));
     assertThat(db.query("SELECT provision_failures FROM " + db.prefix() + "machine"))
         .containsExactly(List.of("0"));
   }
@@ -78,7 +78,8 @@ class SchemaMigrationTest {
             + "schema_version (version, description) VALUES (99, 'from the future')");
     assertThatThrownBy(this::build)
         .isInstanceOf(DatabaseException.class)
-        .hasMessageContaining("version 99, newer than this machinepool supports (3)");
+        .hasMessageContaining(
+            "version 99, newer than this machinepool supports (" + Schema.CURRENT_VERSION + ")");
   }
 
   /**
@@ -146,7 +147,7 @@ class SchemaMigrationTest {
               .leaseDuration(Duration.ofDays(365 * 30))
               .build()) {
         assertThat(v2.query("SELECT version FROM " + p + "schema_version ORDER BY version"))
-            .containsExactly(List.of("1"), List.of("2"), List.of("3"));
+            .containsExactly(List.of("1"), List.of("2"), List.of("3"), List.of("4"));
         Machine old = pool.machine("old.front").orElseThrow();
         assertThat(old.lockedSince())
             .as("the lock time is the same instant after the migration")
