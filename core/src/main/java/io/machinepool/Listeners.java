@@ -51,6 +51,11 @@ final class Listeners implements PoolListener {
   }
 
   @Override
+  public void waiting(LockRequest request) {
+    each("waiting", l -> l.waiting(request));
+  }
+
+  @Override
   public void released(Machine machine) {
     each("released", l -> l.released(machine));
   }

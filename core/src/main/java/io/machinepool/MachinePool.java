@@ -71,10 +71,11 @@ public final class MachinePool implements AutoCloseable {
     this.inventory = new Inventory(rows, this);
     this.hostKeys =
         new CheckedHostKeyStore(b.hostKeyStore != null ? b.hostKeyStore : new JdbcHostKeyStore(db));
-    this.waits = new WaitQueue(locks, new JdbcWaitQueue(db, locks));
+    FreedSignal freed = new FreedSignal();
     List<PoolListener> all = new ArrayList<>(b.listeners);
-    all.add(waits); // wakes this pool's waiters when it frees machines
+    all.add(freed); // wakes this pool's waiters when it frees machines
     this.listeners = new Listeners(all);
+    this.waits = new WaitQueue(locks, new JdbcWaitQueue(db, locks), freed, listeners);
     this.leaseDuration = b.leaseDuration;
     this.contentionTimeout = b.contentionTimeout;
     PoolThreads threads = new PoolThreads(b.threadFactory);

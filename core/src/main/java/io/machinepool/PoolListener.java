@@ -50,6 +50,15 @@ public interface PoolListener {
   default void hostKeysScanned(Machine machine, List<HostKey> keys) {}
 
   /**
+   * A request joined the queue of requests waiting for machines, because what it asks for is not
+   * free (or is held back for requests ahead of it). Called on the thread that asked, once the
+   * database holds its place; {@link #locked} follows when it is served.
+   *
+   * @param request the request
+   */
+  default void waiting(LockRequest request) {}
+
+  /**
    * A machine was unlocked (after its clean-up, if any).
    *
    * @param machine the machine as it was while locked

@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * machines; its poll renews its place's heartbeat every second. It leaves the queue when served, at
  * its deadline, when interrupted and when the pool closes, in that same call.
  */
-final class WaitQueue implements PoolListener {
+final class WaitQueue {
   private static final Logger log = LoggerFactory.getLogger(WaitQueue.class);
 
   private static final Duration HEAD_POLL = Duration.ofMillis(50);
@@ -30,14 +30,15 @@ final class WaitQueue implements PoolListener {
 
   private final JdbcLockStore locks;
   private final JdbcWaitQueue queue;
+  private final FreedSignal freed;
+  private final Listeners listeners;
   private final Set<String> waiting = ConcurrentHashMap.newKeySet();
-  private final Object freed = new Object();
-  private long freedCount;
-  private volatile boolean closed;
 
-  WaitQueue(JdbcLockStore locks, JdbcWaitQueue queue) {
+  WaitQueue(JdbcLockStore locks, JdbcWaitQueue queue, FreedSignal freed, Listeners listeners) {
     this.locks = locks;
     this.queue = queue;
+    this.freed = freed;
+    this.listeners = listeners;
   }
 
   /**
@@ -89,12 +90,13 @@ final class WaitQueue implements PoolListener {
     JdbcWaitQueue.Place place = queue.join(request, token, deadline);
     waiting.add(token);
     log.debug("{} waits in the queue for {}", request.owner(), asks(request));
+    listeners.waiting(request);
     boolean served = false;
     try {
       Deadline heartbeat = Deadline.after(JdbcWaitQueue.HEARTBEAT);
       for (int poll = 1; ; poll++) {
         checkOpen(request);
-        long seen = freedCount();
+        long seen = freed.seen();
         boolean beat = heartbeat.passed();
         if (beat) {
           heartbeat = Deadline.after(JdbcWaitQueue.HEARTBEAT);
@@ -110,14 +112,20 @@ final class WaitQueue implements PoolListener {
         }
         place = outcome.place();
         JdbcWaitQueue.Refusal refusal = outcome.refusal();
-        if (stop.passed()) {
+        // Too few machines: give up at waitUpTo. A collision (another request took a machine
+        // chosen for this one) is retried at once, as the lock paths do, up to the call's deadline.
+        Duration pause;
+        if (refusal.collided()) {
+          pause = Database.Backoff.jittered(Duration.ofMillis(2), poll, HEAD_POLL);
+          if (deadline.wouldPass(pause.plus(reserve))) {
+            throw refused(request, refusal, Duration.ofNanos(System.nanoTime() - since));
+          }
+        } else if (stop.passed()) {
           throw refused(request, refusal, Duration.ofNanos(System.nanoTime() - since));
+        } else {
+          pause = min(pollInterval(refusal.ahead()), stop.remaining());
         }
-        Duration pause =
-            refusal.collided()
-                ? Database.Backoff.jittered(Duration.ofMillis(2), poll, HEAD_POLL)
-                : pollInterval(refusal.ahead());
-        pause = min(min(pause, stop.remaining()), heartbeat.remaining());
+        pause = min(pause, heartbeat.remaining());
         awaitFreed(seen, pause, request);
       }
     } finally {
@@ -157,34 +165,21 @@ final class WaitQueue implements PoolListener {
     }
   }
 
-  private long freedCount() {
-    synchronized (freed) {
-      return freedCount;
-    }
-  }
-
   private void awaitFreed(long seen, Duration pause, LockRequest request) {
-    long until = System.nanoTime() + pause.toNanos();
-    synchronized (freed) {
-      try {
-        for (long left = pause.toNanos();
-            left > 0 && freedCount == seen && !closed;
-            left = until - System.nanoTime()) {
-          freed.wait(left / 1_000_000, (int) (left % 1_000_000));
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new MachinePoolException(
-            "interrupted while waiting in the queue for "
-                + asks(request)
-                + "; left the queue, nothing was locked",
-            e);
-      }
+    try {
+      freed.await(seen, pause);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new MachinePoolException(
+          "interrupted while waiting in the queue for "
+              + asks(request)
+              + "; left the queue, nothing was locked",
+          e);
     }
   }
 
   private void checkOpen(LockRequest request) {
-    if (closed) {
+    if (freed.isClosed()) {
       throw new PoolClosedException(
           "the pool was closed while "
               + request.owner()
@@ -194,21 +189,9 @@ final class WaitQueue implements PoolListener {
     }
   }
 
-  /** This pool freed a machine: the waiters of this pool poll at once. */
-  @Override
-  public void released(Machine machine) {
-    synchronized (freed) {
-      freedCount++;
-      freed.notifyAll();
-    }
-  }
-
   /** The pool is closing: its waiters leave the queue, now and in their own calls. */
   void close(Deadline deadline) {
-    synchronized (freed) {
-      closed = true;
-      freed.notifyAll();
-    }
+    freed.close();
     for (String token : List.copyOf(waiting)) {
       leave(token, deadline);
     }

@@ -45,6 +45,19 @@ final class ChildJvm implements AutoCloseable {
    * @return the running child
    */
   static ChildJvm start(String name, Path workDir, List<String> args) {
+    return start(name, workDir, RaceChild.class, args);
+  }
+
+  /**
+   * Starts a program of the tests in a new JVM.
+   *
+   * @param name a name for messages
+   * @param workDir the child's working directory
+   * @param main the class whose {@code main} runs
+   * @param args its arguments
+   * @return the running child
+   */
+  static ChildJvm start(String name, Path workDir, Class<?> main, List<String> args) {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-Xmx256m");
@@ -52,7 +65,7 @@ final class ChildJvm implements AutoCloseable {
     command.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
-    command.add(RaceChild.class.getName());
+    command.add(main.getName());
     command.addAll(args);
     ProcessBuilder builder =
         new ProcessBuilder(command).directory(workDir.toFile()).redirectErrorStream(true);

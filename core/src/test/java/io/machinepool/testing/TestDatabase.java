@@ -214,12 +214,13 @@ public final class TestDatabase implements AutoCloseable {
   /**
    * A snapshot of every row of this test's tables, for "nothing changed" assertions.
    *
-   * @return the rows of machine and host_key, in a stable order
+   * @return the rows of machine, host_key and waiter, in a stable order
    */
   public List<List<String>> snapshot() {
     List<List<String>> rows =
         new ArrayList<>(query("SELECT * FROM " + prefix + "machine ORDER BY name"));
     rows.addAll(query("SELECT * FROM " + prefix + "host_key ORDER BY machine_name, key_type"));
+    rows.addAll(query("SELECT * FROM " + prefix + "waiter ORDER BY arrival"));
     return rows;
   }
 
@@ -228,7 +229,7 @@ public final class TestDatabase implements AutoCloseable {
   public void close() {
     try {
       if (kind != Kind.H2 || url.contains(":file:") || url.contains(":tcp:")) {
-        for (String table : List.of("host_key", "machine", "schema_version")) {
+        for (String table : List.of("ledger", "waiter", "host_key", "machine", "schema_version")) {
           try {
             execute("DROP TABLE IF EXISTS " + prefix + table);
           } catch (IllegalStateException e) {
