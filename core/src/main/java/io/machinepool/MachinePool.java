@@ -156,6 +156,12 @@ public final class MachinePool implements AutoCloseable {
    * closing either lease unlocks it. Any other lock of a held machine fails, so that a second lock
    * never takes a machine from under an open lease.
    *
+   * <p>When requests wait for machines, this one is served by the queue's rules: it takes no
+   * machine that a request ahead of it (by priority, then arrival) can use. When it cannot be
+   * served and its {@code waitUpTo} is above zero, it waits in the queue, on this thread, until it
+   * is served, {@code waitUpTo} passes, the thread is interrupted or the pool closes; in each case
+   * but the first it leaves the queue before this call returns. See {@link #waiters()}.
+   *
    * @param request what to lock
    * @return the open lease; close it to unlock
    * @throws InvalidRequestException when the request cannot be served as asked, e.g. it asks for
@@ -163,7 +169,13 @@ public final class MachinePool implements AutoCloseable {
    * @throws NoSuchMachineException when a named machine does not exist
    * @throws LockConflictException when a named machine is locked by someone else, or by the same
    *     owner in a way that a re-lock may not return
-   * @throws NotEnoughMachinesException when too few machines are free, also after {@code waitUpTo}
+   * @throws NotEnoughMachinesException when too few machines are free beyond what requests waiting
+   *     ahead hold back, also after {@code waitUpTo}
+   * @throws LockContentionException when concurrent requests kept taking the machines chosen for
+   *     this one until the deadline
+   * @throws PoolClosedException when the pool is closed, also while the request waits
+   * @throws MachinePoolException when interrupted while waiting in the queue (the interrupt flag
+   *     stays set)
    * @throws ProvisioningException when a machine could not be prepared
    */
   public Lease lock(LockRequest request) {

@@ -261,8 +261,9 @@ public final class JdbcWaitQueue {
       boolean heartbeat,
       long started)
       throws SQLException {
-    purgeExpired(c);
-    List<Entry> queue = entries(c);
+    List<String> expired = new ArrayList<>();
+    List<Entry> queue = entries(c, expired);
+    purge(c, expired);
     Place mine = place;
     int myIndex = place == null ? -1 : indexOf(queue, token);
     if (place != null && myIndex < 0) {
@@ -272,7 +273,7 @@ public final class JdbcWaitQueue {
           request.owner(),
           token);
       mine = insert(c, request, token);
-      queue = entries(c);
+      queue = entries(c, new ArrayList<>());
       myIndex = indexOf(queue, token);
     }
     List<Entry> ahead = new ArrayList<>();
@@ -341,9 +342,23 @@ public final class JdbcWaitQueue {
     return -1;
   }
 
-  private void purgeExpired(Connection c) throws SQLException {
-    String sql = "DELETE FROM " + waiter + " WHERE expires <= " + dialect.now();
+  /**
+   * Deletes the rows whose expiry passed, by their tokens: through the token's unique index, so
+   * that a database that locks what a DELETE scans (InnoDB) locks only those rows.
+   */
+  private void purge(Connection c, List<String> expired) throws SQLException {
+    if (expired.isEmpty()) {
+      return;
+    }
+    String sql =
+        "DELETE FROM "
+            + waiter
+            + " WHERE token IN "
+            + MachineRows.markers(expired.size())
+            + " AND expires <= "
+            + dialect.now();
     try (PreparedStatement delete = Database.prepare(c, sql)) {
+      MachineRows.bind(delete, 1, expired);
       int purged = delete.executeUpdate();
       if (purged > 0) {
         log.info(
@@ -366,7 +381,7 @@ public final class JdbcWaitQueue {
   }
 
   private List<Waiter> waiters(Connection c) throws SQLException {
-    List<Entry> queue = entries(c);
+    List<Entry> queue = entries(c, new ArrayList<>());
     List<Waiter> waiters = new ArrayList<>(queue.size());
     for (int i = 0; i < queue.size(); i++) {
       waiters.add(queue.get(i).waiter(i + 1));
@@ -374,19 +389,24 @@ public final class JdbcWaitQueue {
     return waiters;
   }
 
-  private List<Entry> entries(Connection c) throws SQLException {
+  /** The live rows of the queue, in order; the tokens of expired rows go to {@code expired}. */
+  private List<Entry> entries(Connection c, List<String> expired) throws SQLException {
     String sql =
         "SELECT "
             + COLUMNS
-            + " FROM "
-            + waiter
-            + " WHERE expires > "
+            + ", CASE WHEN expires > "
             + dialect.now()
+            + " THEN 1 ELSE 0 END FROM "
+            + waiter
             + " ORDER BY priority, arrival";
     List<Entry> queue = new ArrayList<>();
     try (PreparedStatement select = Database.prepare(c, sql);
         ResultSet rs = select.executeQuery()) {
       while (rs.next()) {
+        if (rs.getInt(13) == 0) {
+          expired.add(rs.getString(2));
+          continue;
+        }
         queue.add(
             new Entry(
                 rs.getLong(1),
