@@ -8,6 +8,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DatabaseMetaData;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
@@ -171,19 +172,43 @@ public final class BenchDatabase {
   }
 
   /**
-   * Drops the tables of machinepool's schema under a prefix, where they exist.
+   * Drops the tables of machinepool's schema under a prefix, where they exist: first any table of
+   * the prefix that the benchmark does not know by name (one a later schema version added), then
+   * the host keys, the machines and the schema version.
    *
    * @param dataSource a pool on it
    * @param prefix the table prefix
    * @throws SQLException when a statement fails
    */
   public void dropTables(DataSource dataSource, String prefix) throws SQLException {
+    List<String> known = List.of("host_key", "machine", "schema_version");
     try (Connection c = dataSource.getConnection();
         Statement statement = c.createStatement()) {
-      for (String table : List.of("host_key", "machine", "schema_version")) {
+      for (String table : tablesOf(c, prefix)) {
+        if (!known.contains(table.substring(prefix.length()).toLowerCase(Locale.ROOT))) {
+          statement.execute("DROP TABLE IF EXISTS " + table);
+        }
+      }
+      for (String table : known) {
         statement.execute("DROP TABLE IF EXISTS " + prefix + table);
       }
     }
+  }
+
+  /** The tables of the connection's own catalog and schema whose names start with the prefix. */
+  private static List<String> tablesOf(Connection c, String prefix) throws SQLException {
+    String start = prefix.toLowerCase(Locale.ROOT);
+    List<String> tables = new ArrayList<>();
+    try (ResultSet rs =
+        c.getMetaData().getTables(c.getCatalog(), c.getSchema(), "%", new String[] {"TABLE"})) {
+      while (rs.next()) {
+        String name = rs.getString("TABLE_NAME");
+        if (name.toLowerCase(Locale.ROOT).startsWith(start)) {
+          tables.add(name);
+        }
+      }
+    }
+    return tables;
   }
 
   /** The statements of every schema version machinepool ships for this database, in order. */

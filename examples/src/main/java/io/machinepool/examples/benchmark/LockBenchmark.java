@@ -128,11 +128,17 @@ public final class LockBenchmark {
   /**
    * Runs the benchmark.
    *
-   * @param args settings, each {@code --key=value}; see {@link BenchmarkSettings}
+   * @param args settings, each {@code --key=value}; see {@link BenchmarkSettings}, and {@code
+   *     --only} of {@link Selection}
    * @throws Exception when a database fails
    */
   public static void main(String[] args) throws Exception {
-    BenchmarkSettings settings = BenchmarkSettings.parse(args);
+    Selection selection = Selection.parse(args);
+    if (!selection.runs(Selection.LOCK)) {
+      System.out.println("machinepool lock benchmark: skipped, only " + selection.only() + " runs");
+      return;
+    }
+    BenchmarkSettings settings = BenchmarkSettings.parse(selection.args());
     if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
       System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", settings.logLevel());
     }

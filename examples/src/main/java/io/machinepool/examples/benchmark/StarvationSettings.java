@@ -1,0 +1,147 @@
+package io.machinepool.examples.benchmark;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * What one run of the starvation benchmark does. Each setting is read, first found wins, from a
+ * program argument {@code --key=value}, a system property (named in the table), and for the server
+ * URLs the environment variables the test suite uses; an empty value counts as unset.
+ *
+ * <table>
+ *   <caption>Settings</caption>
+ *   <tr><th>key</th><th>system property</th><th>default</th><th>meaning</th></tr>
+ *   <tr><td>requests</td><td>benchmark.starvation.requests</td><td>10</td><td>how many requests
+ *       for {@value StarvationBenchmark#BIG} machines the big requester makes</td></tr>
+ *   <tr><td>wait</td><td>benchmark.starvation.wait</td><td>20</td><td>the {@code waitUpTo} of
+ *       each big request, in seconds</td></tr>
+ *   <tr><td>priority</td><td>benchmark.starvation.priority</td><td>unset</td><td>the big
+ *       requests' priority, where the library's {@code LockRequest.Builder} has {@code
+ *       priority(int)}; unset leaves every request at the same (default) priority</td></tr>
+ *   <tr><td>output</td><td>benchmark.starvation.output</td><td>{@code
+ *       target/starvation-benchmark.md}</td><td>the file the table is appended to</td></tr>
+ *   <tr><td>databases</td><td>benchmark.databases</td><td>h2,postgresql,mariadb</td><td>which
+ *       databases to run on</td></tr>
+ *   <tr><td>h2</td><td>benchmark.h2</td><td>a file database in a temporary directory</td><td>H2
+ *       JDBC URL</td></tr>
+ *   <tr><td>postgres</td><td>benchmark.postgres</td><td>{@code
+ *       $MACHINEPOOL_TEST_POSTGRES_URL}</td><td>PostgreSQL URL</td></tr>
+ *   <tr><td>mariadb</td><td>benchmark.mariadb</td><td>{@code
+ *       $MACHINEPOOL_TEST_MARIADB_URL}</td><td>MariaDB URL</td></tr>
+ *   <tr><td>log</td><td>benchmark.log</td><td>warn</td><td>slf4j-simple level of the library's
+ *       own logging</td></tr>
+ * </table>
+ *
+ * @param requests how many big requests to make
+ * @param bigWait the {@code waitUpTo} of each big request
+ * @param bigPriority the big requests' priority, or {@code null} to leave it at the default
+ * @param output the file the table is appended to
+ * @param databases the databases to run on, in order
+ * @param h2Url the H2 URL, or {@code null} for a file database in a temporary directory
+ * @param postgresUrl the PostgreSQL URL, or {@code null} to skip PostgreSQL
+ * @param mariadbUrl the MariaDB URL, or {@code null} to skip MariaDB
+ * @param logLevel the slf4j-simple level for everything but the benchmark's own lines
+ */
+public record StarvationSettings(
+    int requests,
+    Duration bigWait,
+    Integer bigPriority,
+    Path output,
+    List<String> databases,
+    String h2Url,
+    String postgresUrl,
+    String mariadbUrl,
+    String logLevel) {
+
+  /** Validates the settings. */
+  public StarvationSettings {
+    if (requests < 1 || requests > 10_000) {
+      throw new IllegalArgumentException("requests must be 1 to 10000, was " + requests);
+    }
+    if (bigWait.isNegative() || bigWait.compareTo(Duration.ofDays(7)) > 0) {
+      throw new IllegalArgumentException("wait must be 0 s to 7 days, was " + bigWait);
+    }
+    databases = List.copyOf(databases);
+  }
+
+  /**
+   * Reads the settings.
+   *
+   * @param args program arguments, each {@code --key=value}
+   * @return the settings
+   * @throws IllegalArgumentException on an unknown key or a malformed value
+   */
+  public static StarvationSettings parse(String... args) {
+    Map<String, String> given = new HashMap<>();
+    for (String arg : args) {
+      if (!arg.startsWith("--") || !arg.contains("=")) {
+        throw new IllegalArgumentException("expected --key=value, got " + arg);
+      }
+      int eq = arg.indexOf('=');
+      given.put(arg.substring(2, eq), arg.substring(eq + 1));
+    }
+    List<String> known =
+        List.of(
+            "requests",
+            "wait",
+            "priority",
+            "output",
+            "databases",
+            "h2",
+            "postgres",
+            "mariadb",
+            "log");
+    for (String key : given.keySet()) {
+      if (!known.contains(key)) {
+        throw new IllegalArgumentException("unknown setting --" + key + "; known: " + known);
+      }
+    }
+    String priority = value(given, "priority", "benchmark.starvation.priority", null, null);
+    return new StarvationSettings(
+        Integer.parseInt(value(given, "requests", "benchmark.starvation.requests", null, "10")),
+        Duration.ofMillis(
+            Math.round(
+                Double.parseDouble(value(given, "wait", "benchmark.starvation.wait", null, "20"))
+                    * 1000)),
+        priority == null ? null : Integer.valueOf(priority),
+        Path.of(
+            value(
+                given,
+                "output",
+                "benchmark.starvation.output",
+                null,
+                "target/starvation-benchmark.md")),
+        Arrays.stream(
+                value(given, "databases", "benchmark.databases", null, "h2,postgresql,mariadb")
+                    .split(","))
+            .map(s -> s.trim().toLowerCase(Locale.ROOT))
+            .filter(s -> !s.isEmpty())
+            .toList(),
+        value(given, "h2", "benchmark.h2", null, null),
+        value(given, "postgres", "benchmark.postgres", BenchmarkSettings.POSTGRES_ENV, null),
+        value(given, "mariadb", "benchmark.mariadb", BenchmarkSettings.MARIADB_ENV, null),
+        value(given, "log", "benchmark.log", null, "warn"));
+  }
+
+  private static String value(
+      Map<String, String> given, String key, String property, String env, String fallback) {
+    List<String> candidates = new ArrayList<>();
+    candidates.add(given.get(key));
+    candidates.add(System.getProperty(property));
+    if (env != null) {
+      candidates.add(System.getenv(env));
+    }
+    for (String candidate : candidates) {
+      if (candidate != null && !candidate.isBlank()) {
+        return candidate.trim();
+      }
+    }
+    return fallback;
+  }
+}
