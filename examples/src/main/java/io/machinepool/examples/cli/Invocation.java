@@ -9,12 +9,14 @@ import io.machinepool.MachineQuery;
 import io.machinepool.MachineSpec;
 import io.machinepool.ProvisioningException;
 import io.machinepool.Summary;
+import io.machinepool.Waiter;
 import io.machinepool.config.TeuthologyConfig;
 import io.machinepool.examples.support.LockDatabase;
 import io.machinepool.examples.support.SummaryTable;
 import java.io.PrintStream;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashSet;
@@ -39,6 +41,7 @@ final class Invocation {
     LOCK_MANY("--lock-many"),
     UPDATE("--update"),
     SUMMARY("--summary"),
+    QUEUE("--queue"),
     IMPORT("--import"),
     REAP("--reap");
 
@@ -51,7 +54,14 @@ final class Invocation {
     boolean lists() {
       return this == LIST || this == BRIEF || this == LIST_TARGETS;
     }
+
+    boolean locks() {
+      return this == LOCK || this == LOCK_MANY;
+    }
   }
+
+  /** The longest {@code --wait}: the library's limit of a lock request's wait, 7 days. */
+  static final int MAX_WAIT_SECONDS = 7 * 24 * 60 * 60;
 
   private final Options options;
   private final Operation operation;
@@ -63,6 +73,8 @@ final class Invocation {
   private final Boolean up;
   private final Boolean locked;
   private final InventoryFile inventoryFile;
+  private final Duration wait;
+  private final int priority;
   private String vmUnavailable;
 
   private Invocation(Options options, TeuthologyConfig config, PrintStream out, PrintStream err) {
@@ -84,6 +96,17 @@ final class Invocation {
       throw new UsageException(
           "--lock-many " + options.operation.lockMany + " is not positive: lock at least 1");
     }
+    this.wait =
+        Duration.ofSeconds(
+            inRange(options.waitSeconds, 0, 0, MAX_WAIT_SECONDS, "--wait", " seconds (7 days)"));
+    this.priority =
+        inRange(
+            options.priority,
+            LockRequest.DEFAULT_PRIORITY,
+            0,
+            LockRequest.MAX_PRIORITY,
+            "--priority",
+            " (0 is the most urgent)");
     this.inventoryFile =
         operation == Operation.IMPORT
             ? InventoryFile.read(path(options.operation.importFile, "--import"), config)
@@ -118,6 +141,8 @@ final class Invocation {
       return Operation.UPDATE;
     } else if (o.summary) {
       return Operation.SUMMARY;
+    } else if (o.queue) {
+      return Operation.QUEUE;
     } else if (o.importFile != null) {
       return Operation.IMPORT;
     } else if (o.reap) {
@@ -138,6 +163,12 @@ final class Invocation {
             Operation.BRIEF);
     if (options.keepGoing && operation != Operation.LOCK && operation != Operation.UNLOCK) {
       throw new UsageException("-f is only supported by --lock and --unlock");
+    }
+    if (options.waitSeconds != null && !operation.locks()) {
+      throw new UsageException("--wait only goes with --lock and --lock-many");
+    }
+    if (options.priority != null && !operation.locks()) {
+      throw new UsageException("--priority only goes with --lock and --lock-many");
     }
     if (!machines.isEmpty() && !withMachines.contains(operation)) {
       throw new UsageException(
@@ -221,6 +252,19 @@ final class Invocation {
     return types;
   }
 
+  /** A number option's value, or its default when not given, checked against its range. */
+  private static int inRange(
+      Integer value, int otherwise, int min, int max, String flag, String unit) {
+    if (value == null) {
+      return otherwise;
+    }
+    if (value < min || value > max) {
+      throw new UsageException(
+          flag + " " + value + " is out of range: " + min + " to " + max + unit);
+    }
+    return value;
+  }
+
   private static Boolean choice(String value, String flag, String yes, String no) {
     if (value == null) {
       return null;
@@ -300,6 +344,7 @@ final class Invocation {
     return switch (operation) {
       case LIST, BRIEF, LIST_TARGETS -> list(pool);
       case SUMMARY -> summary(pool);
+      case QUEUE -> queue(pool);
       case LOCK -> lock(pool);
       case UNLOCK -> unlock(pool);
       case LOCK_MANY -> lockMany(pool);
@@ -374,22 +419,65 @@ final class Invocation {
         .collect(Collectors.toMap(Machine::name, Function.identity()));
   }
 
+  /**
+   * The {@code --summary} table, as teuthology-lock prints it; when requests wait, the queue
+   * follows it ({@link QueueTable#section}). {@code --machine-type} narrows both.
+   */
   private int summary(MachinePool pool) {
     Summary summary = pool.summary();
-    if (!types.isEmpty()) {
-      summary =
-          new Summary(
-              summary.entries().stream().filter(e -> types.contains(e.machineType())).toList());
+    List<Summary.Entry> entries =
+        types.isEmpty()
+            ? summary.entries()
+            : summary.entries().stream().filter(e -> types.contains(e.machineType())).toList();
+    List<Waiter> waiters = ofTypes(summary.waiters());
+    out.print(SummaryTable.format(new Summary(entries)));
+    if (!waiters.isEmpty()) {
+      out.print(QueueTable.section(waiters));
     }
-    out.print(SummaryTable.format(summary));
     return 0;
+  }
+
+  /** The {@code --queue} table, or a line on standard error when nobody waits. */
+  private int queue(MachinePool pool) {
+    List<Waiter> waiters = ofTypes(pool.waiters());
+    if (waiters.isEmpty()) {
+      err.println(
+          "no request is waiting for "
+              + (types.isEmpty() ? "" : String.join("/", types) + " ")
+              + "machines");
+    } else {
+      out.print(QueueTable.format(waiters));
+    }
+    return 0;
+  }
+
+  /** The waiting requests that ask for a machine of a --machine-type, or all without it. */
+  private List<Waiter> ofTypes(List<Waiter> waiters) {
+    if (types.isEmpty()) {
+      return waiters;
+    }
+    return waiters.stream()
+        .filter(w -> w.machineTypes().stream().anyMatch(types::contains))
+        .toList();
   }
 
   // ---- locking ---------------------------------------------------------------------------------
 
-  private LockRequest.Builder request() {
+  /**
+   * A lock request of the command line. With {@code --wait}, it waits for what is left of the wait
+   * since {@code waitStarted}: the requests of {@code --lock -f}, made one after another, share one
+   * wait.
+   */
+  private LockRequest.Builder request(long waitStarted) {
+    Duration waited = Duration.ofNanos(System.nanoTime() - waitStarted);
+    Duration left = wait.compareTo(waited) > 0 ? wait.minus(waited) : Duration.ZERO;
     LockRequest.Builder request =
-        LockRequest.builder().owner(owner()).description(options.desc).keepUntilUnlocked();
+        LockRequest.builder()
+            .owner(owner())
+            .description(options.desc)
+            .keepUntilUnlocked()
+            .waitUpTo(left)
+            .priority(priority);
     if (options.osType != null || options.osVersion != null) {
       request.os(options.osType, options.osVersion);
     }
@@ -400,6 +488,7 @@ final class Invocation {
   }
 
   private int lock(MachinePool pool) {
+    long waitStarted = System.nanoTime();
     List<String> vms =
         vmUnavailable == null
             ? List.of()
@@ -420,19 +509,16 @@ final class Invocation {
         err.println(Main.PREFIX + "nothing was locked");
         return 1;
       }
-      pool.lock(request().names(machines).build()); // all or none
+      pool.lock(request(waitStarted).names(machines).build()); // all or none
       return 0;
     }
     List<String> skip = vms;
-    List<LockRequest> requests =
-        machines.stream()
-            .filter(n -> !skip.contains(n))
-            .map(n -> request().names(n).build())
-            .toList();
+    List<String> names = machines.stream().filter(n -> !skip.contains(n)).toList();
+    names.forEach(n -> request(waitStarted).names(n).build()); // checks all before locking any
     int failures = vms.size();
-    for (LockRequest one : requests) {
+    for (String name : names) {
       try {
-        pool.lock(one);
+        pool.lock(request(waitStarted).names(name).build());
       } catch (MachinePoolException e) {
         err.println(Main.PREFIX + describe(e));
         failures++;
@@ -442,6 +528,7 @@ final class Invocation {
   }
 
   private int lockMany(MachinePool pool) {
+    long waitStarted = System.nanoTime();
     if (vmUnavailable != null) {
       MachineQuery.Builder ofTypes = MachineQuery.builder();
       types.forEach(ofTypes::machineType);
@@ -463,7 +550,7 @@ final class Invocation {
       }
     }
     LockRequest request =
-        request()
+        request(waitStarted)
             .machineTypes(types.toArray(String[]::new))
             .count(options.operation.lockMany)
             .build();

@@ -14,7 +14,8 @@ import picocli.CommandLine.ParameterException;
  * database. It takes teuthology-lock's flags ({@code --list}, {@code --brief}, {@code
  * --list-targets}, {@code --summary}, {@code --lock}, {@code --unlock}, {@code --lock-many N},
  * {@code --update}, with {@code --owner}, {@code --desc}, {@code -m}, {@code -t FILE}, ...), prints
- * what it prints, and adds {@code --db JDBC_URL}, {@code --import FILE} and {@code --reap}. {@code
+ * what it prints, and adds {@code --db JDBC_URL}, {@code --import FILE}, {@code --reap}, and locks
+ * that wait in a queue ({@code --wait SECONDS}, {@code --priority N}, {@code --queue}). {@code
  * machinepool --help} lists them all, with examples.
  *
  * <p>Every lock it makes is kept until unlocked, as teuthology-lock's are. The exit status is 0 on

@@ -9,8 +9,9 @@ import picocli.CommandLine.Parameters;
 
 /**
  * The command line of {@code machinepool}, as picocli parses it: the flags of {@code
- * teuthology-lock} (same names, same values), and {@code --db}, {@code --import} and {@code
- * --reap}. Only the syntax is checked here; {@link Invocation} checks how the flags combine.
+ * teuthology-lock} (same names, same values), and {@code --db}, {@code --import}, {@code --reap},
+ * {@code --queue}, {@code --wait} and {@code --priority}. Only the syntax is checked here; {@link
+ * Invocation} checks how the flags combine and the ranges of the numbers.
  */
 @Command(
     name = "machinepool",
@@ -26,6 +27,7 @@ import picocli.CommandLine.Parameters;
     footer = {
       "  machinepool --summary",
       "  machinepool --lock-many 1 --machine-type vps",
+      "  machinepool --lock-many 2 -m smithi --wait 3600 --priority 100",
       "  machinepool --lock -t target.yaml",
       "  machinepool --lock --desc 'run-42/job-3' smithi001 smithi002",
       "  machinepool --list-targets smithi001",
@@ -35,6 +37,7 @@ import picocli.CommandLine.Parameters;
       "  machinepool --update --status down --desc 'disk errors on sdb' smithi001",
       "  machinepool --unlock smithi001 smithi002",
       "  machinepool --unlock -t target.yaml",
+      "  machinepool --queue",
       "  machinepool --import lab.yaml",
       "  machinepool --reap",
       "  machinepool --brief -a --db 'jdbc:postgresql://lockdb/lab?user=teuthology'",
@@ -44,6 +47,10 @@ import picocli.CommandLine.Parameters;
           + " else machine_pool.database_url of the config file, else the H2 file"
           + " ~/.machinepool/locks. Locks are kept until --unlock frees them; VM slots are"
           + " re-imaged with downburst on lock and destroyed on unlock.",
+      "",
+      "A lock with --wait that cannot be served at once joins the queue of waiting requests,"
+          + " which every host shares: requests are served by --priority (lower first), then in"
+          + " the order they joined; --queue lists them.",
       "",
       "An --import file is a YAML list of machines, each a mapping with name and machine_type,"
           + " and optionally vpshost (which makes it a VM slot), mac_address, up, os_type,"
@@ -137,6 +144,22 @@ final class Options {
   String arch;
 
   @Option(
+      names = "--wait",
+      paramLabel = "SECONDS",
+      description =
+          "with --lock and --lock-many: when the machines are not free, wait up to SECONDS for"
+              + " them in the queue (at most 604800, 7 days); default 0: fail at once")
+  Integer waitSeconds;
+
+  @Option(
+      names = "--priority",
+      paramLabel = "N",
+      description =
+          "with --lock and --lock-many: the request's place among waiting requests, lower served"
+              + " first; 0 to 1000000, default 1000 (as teuthology's)")
+  Integer priority;
+
+  @Option(
       names = "--db",
       paramLabel = "JDBC_URL",
       description =
@@ -196,8 +219,17 @@ final class Options {
         description = "set the description (--desc) or status (--status) of the machines named")
     boolean update;
 
-    @Option(names = "--summary", description = "count the machines by type and owner")
+    @Option(
+        names = "--summary",
+        description = "count the machines by type and owner, and list the requests waiting")
     boolean summary;
+
+    @Option(
+        names = "--queue",
+        description =
+            "list the lock requests waiting for machines, in the order they will be served;"
+                + " --machine-type narrows it")
+    boolean queue;
 
     @Option(
         names = "--import",

@@ -2,6 +2,7 @@ package io.machinepool.examples.cli;
 
 import io.machinepool.HostKey;
 import io.machinepool.Lease;
+import io.machinepool.LockRequest;
 import io.machinepool.Machine;
 import io.machinepool.PoolListener;
 import java.io.PrintStream;
@@ -11,8 +12,9 @@ import java.util.Locale;
 
 /**
  * The tool's progress lines on standard error, drawn from the pool's events: VM slots being created
- * and destroyed always (they take minutes), everything else with {@code -v}. Standard output keeps
- * only the operation's result, so that it can be parsed.
+ * and destroyed, and a lock joining the queue of waiting requests, always (they take minutes),
+ * everything else with {@code -v}. Standard output keeps only the operation's result, so that it
+ * can be parsed.
  */
 final class Progress implements PoolListener {
   private final PrintStream err;
@@ -30,6 +32,16 @@ final class Progress implements PoolListener {
    */
   void destroysVms(boolean value) {
     this.destroysVms = value;
+  }
+
+  @Override
+  public void waiting(LockRequest request) {
+    err.println(
+        "waiting in the queue for "
+            + QueueTable.asks(request)
+            + " (priority "
+            + request.priority()
+            + ")");
   }
 
   @Override

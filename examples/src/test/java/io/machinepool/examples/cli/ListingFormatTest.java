@@ -3,14 +3,22 @@ package io.machinepool.examples.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.machinepool.HostKey;
+import io.machinepool.LockRequest;
 import io.machinepool.Machine;
+import io.machinepool.Waiter;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.yaml.snakeyaml.Yaml;
 
-/** The {@code --list} JSON and the {@code --brief} lines, character for character. */
+/**
+ * The {@code --list} JSON, the {@code --brief} lines, the {@code --queue} table and the line of a
+ * lock that joins the queue, character for character.
+ */
 class ListingFormatTest {
 
   private static Machine machine(
@@ -101,5 +109,70 @@ class ListingFormatTest {
                     line, "vpm011.front.sepia.ceph.com", "up", "unlocked", "None", "None"));
     assertThat(brief.lines().toList().get(1))
         .startsWith("smithi001" + " ".repeat(nameWidth - "smithi001".length()) + " up   locked   ");
+  }
+
+  @Test
+  void queueTablePadsEachColumnToItsWidestValueAndTheSummarySectionCountsTheRequests() {
+    Waiter byType =
+        new Waiter(
+            1,
+            "bob@build9",
+            "nightly run",
+            List.of(),
+            List.of("smithi", "mira"),
+            2,
+            "ubuntu",
+            "22.04",
+            null,
+            100,
+            Instant.parse("2026-11-24T09:15:02.123456Z"));
+    Waiter byName =
+        new Waiter(
+            3,
+            "alice@build7",
+            null,
+            List.of("smithi001.front.sepia.ceph.com"),
+            List.of("smithi"),
+            1,
+            null,
+            null,
+            null,
+            1000,
+            Instant.parse("2026-11-24T09:16:00Z"));
+
+    String table = QueueTable.format(List.of(byType, byName));
+
+    assertThat(table)
+        .isEqualTo(
+            "POS  PRIORITY  WAITING SINCE (UTC)         OWNER         ASKS FOR                     "
+                + "       DESCRIPTION\n"
+                + "  1       100  2026-11-24 09:15:02.123456  bob@build9    2 smithi/mira with os"
+                + " ubuntu 22.04  \"nightly run\"\n"
+                + "  3      1000  2026-11-24 09:16:00         alice@build7  "
+                + "smithi001.front.sepia.ceph.com      \"None\"\n");
+    assertThat(QueueTable.section(List.of(byName)))
+        .isEqualTo("\n1 request waiting for machines:\n" + QueueTable.format(List.of(byName)));
+    assertThat(QueueTable.section(List.of(byType, byName)))
+        .startsWith("\n2 requests waiting for machines:\nPOS  PRIORITY");
+  }
+
+  @Test
+  void theProgressLineNamesARequestInTheWordsOfTheQueueTable() {
+    LockRequest request =
+        LockRequest.builder()
+            .owner("bob@build9")
+            .machineTypes("smithi", "mira")
+            .count(5)
+            .os("ubuntu", "22.04")
+            .arch("x86_64")
+            .priority(7)
+            .build();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    new Progress(new PrintStream(err, true, StandardCharsets.UTF_8), false).waiting(request);
+
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .isEqualTo(
+            "waiting in the queue for 5 smithi/mira with os ubuntu 22.04, arch x86_64"
+                + " (priority 7)\n");
   }
 }
