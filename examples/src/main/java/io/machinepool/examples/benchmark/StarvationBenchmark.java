@@ -7,6 +7,7 @@ import io.machinepool.MachinePool;
 import io.machinepool.MachineQuery;
 import io.machinepool.MachineSpec;
 import io.machinepool.NotEnoughMachinesException;
+import io.machinepool.Waiter;
 import io.machinepool.examples.support.Directories;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -22,14 +23,12 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.stream.IntStream;
 
@@ -48,8 +47,8 @@ import java.util.stream.IntStream;
  * and asks again, until it has made its number of requests (10 by default); then the scenario ends.
  * The big requester starts once every small requester has had a machine, so that its first request
  * meets a busy lab, as every later one does; the scenario's time and the small requesters' count
- * start then too. All requests have the same priority unless the settings give the big ones another
- * (where the library has priorities).
+ * start then too. All requests have the same priority unless the settings give the big ones
+ * another.
  *
  * <p>Each requester has a {@link MachinePool} of its own, on a HikariCP data source of its own of
  * {@value #CONNECTIONS_PER_POOL} connections, as requesters in separate JVMs would; none shares
@@ -57,10 +56,10 @@ import java.util.stream.IntStream;
  *
  * <p>Recorded: for each big request its wait (from calling {@code lock} to the lease or the
  * exception) and its outcome (granted, {@code NotEnoughMachinesException}, another exception); the
- * small requesters' locks granted during the scenario, and per second. Where the library has {@code
- * MachinePool.waiters()}, one more pool reads the queue every {@value #QUEUE_POLL_MS} ms, and a big
- * request's <i>time at head</i> is from the first answer that shows its owner at position 1 until
- * the request ends (granted or not); without that method the column says {@code n/a}.
+ * small requesters' locks granted during the scenario, and per second. One more pool reads the
+ * queue ({@code MachinePool.waiters()}) every {@value #QUEUE_POLL_MS} ms, and a big request's
+ * <i>time at head</i> is from the first answer that shows its owner at position 1 until the request
+ * ends (granted or not).
  *
  * <p>Settings: see {@link StarvationSettings}. The table goes to standard output and is appended to
  * a file ({@code target/starvation-benchmark.md} by default).
@@ -105,15 +104,6 @@ public final class StarvationBenchmark {
   /** The owner of the big requests. */
   public static final String BIG_OWNER = "big@bench";
 
-  /**
-   * How the benchmark reads a pool's queue of waiting requests: by reflection, so that it runs on a
-   * library without {@code MachinePool.waiters()}. Once the library has it, this may read {@code
-   * pool -> Optional.of(() -> pool.waiters().stream().map(w -> new WaitQueue.Entry(w.position(),
-   * w.owner())).toList())}.
-   */
-  static final Function<MachinePool, Optional<Supplier<List<WaitQueue.Entry>>>> QUEUE =
-      WaitQueue::reflective;
-
   /** How a big request ended. */
   enum Outcome {
     GRANTED,
@@ -138,7 +128,6 @@ public final class StarvationBenchmark {
    *
    * @param database its label
    * @param big the big requests, in order
-   * @param queueReadable whether the queue could be read (time at head known)
    * @param smallGranted small locks granted during the scenario
    * @param smallFailed small requests that threw
    * @param seconds the scenario's length
@@ -148,7 +137,6 @@ public final class StarvationBenchmark {
   record Row(
       String database,
       List<BigRequest> big,
-      boolean queueReadable,
       long smallGranted,
       long smallFailed,
       double seconds,
@@ -202,10 +190,6 @@ public final class StarvationBenchmark {
     StarvationSettings settings = StarvationSettings.parse(selection.args());
     if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
       System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", settings.logLevel());
-    }
-    if (settings.bigPriority() != null && !WaitQueue.hasPriority()) {
-      throw new IllegalArgumentException(
-          "priority " + settings.bigPriority() + " given, but LockRequest.Builder has no priority");
     }
     PrintStream out = System.out;
     String title =
@@ -329,12 +313,9 @@ public final class StarvationBenchmark {
         for (int i = 1; i <= SMALL_THREADS; i++) {
           small.add(pool("starve-small-" + i, dataSources, pools));
         }
-        Optional<Supplier<List<WaitQueue.Entry>>> queue =
-            QUEUE.apply(pool("starve-queue", dataSources, pools));
+        Supplier<List<Waiter>> queue = pool("starve-queue", dataSources, pools)::waiters;
         out.println(
-            queue.isPresent()
-                ? "  the queue is read every " + QUEUE_POLL_MS + " ms through MachinePool.waiters()"
-                : "  time at head: n/a, MachinePool has no waiters()");
+            "  the queue is read every " + QUEUE_POLL_MS + " ms through MachinePool.waiters()");
         Row row = scenario(big, small, queue);
         long locked = big.machines(MachineQuery.builder().locked(true).build()).size();
         if (locked != 0) {
@@ -365,8 +346,7 @@ public final class StarvationBenchmark {
     return pool;
   }
 
-  private Row scenario(
-      MachinePool big, List<MachinePool> small, Optional<Supplier<List<WaitQueue.Entry>>> queue)
+  private Row scenario(MachinePool big, List<MachinePool> small, Supplier<List<Waiter>> queue)
       throws InterruptedException {
     AtomicBoolean stop = new AtomicBoolean();
     AtomicLong smallGranted = new AtomicLong();
@@ -414,41 +394,39 @@ public final class StarvationBenchmark {
               },
               "starve-small-" + (i + 1)));
     }
-    queue.ifPresent(
-        reader ->
-            threads.add(
-                new Thread(
-                    () -> {
-                      await(go);
-                      while (!stop.get()) {
-                        long asked = System.nanoTime();
-                        try {
-                          List<WaitQueue.Entry> entries = reader.get();
-                          long answered = System.nanoTime();
-                          Watch current = watch.get();
-                          if (current != null
-                              && asked >= current.startNanos
-                              && entries.stream()
-                                  .anyMatch(
-                                      e -> e.position() == 1 && BIG_OWNER.equals(e.owner()))) {
-                            current.headSince.compareAndSet(Long.MIN_VALUE, answered);
-                          }
-                        } catch (RuntimeException e) {
-                          if (queueErrors.getAndIncrement() == 0) {
-                            out.println("  reading the queue failed: " + e);
-                          }
-                        }
-                        long left = asked + QUEUE_POLL_MS * 1_000_000L - System.nanoTime();
-                        if (left > 0) {
-                          try {
-                            Thread.sleep(left / 1_000_000L, (int) (left % 1_000_000L));
-                          } catch (InterruptedException e) {
-                            return;
-                          }
-                        }
-                      }
-                    },
-                    "starve-queue")));
+    Supplier<List<Waiter>> reader = queue;
+    threads.add(
+        new Thread(
+            () -> {
+              await(go);
+              while (!stop.get()) {
+                long asked = System.nanoTime();
+                try {
+                  List<Waiter> entries = reader.get();
+                  long answered = System.nanoTime();
+                  Watch current = watch.get();
+                  if (current != null
+                      && asked >= current.startNanos
+                      && entries.stream()
+                          .anyMatch(e -> e.position() == 1 && BIG_OWNER.equals(e.owner()))) {
+                    current.headSince.compareAndSet(Long.MIN_VALUE, answered);
+                  }
+                } catch (RuntimeException e) {
+                  if (queueErrors.getAndIncrement() == 0) {
+                    out.println("  reading the queue failed: " + e);
+                  }
+                }
+                long left = asked + QUEUE_POLL_MS * 1_000_000L - System.nanoTime();
+                if (left > 0) {
+                  try {
+                    Thread.sleep(left / 1_000_000L, (int) (left % 1_000_000L));
+                  } catch (InterruptedException e) {
+                    return;
+                  }
+                }
+              }
+            },
+            "starve-queue"));
     LockRequest.Builder builder =
         LockRequest.builder()
             .owner(BIG_OWNER)
@@ -456,9 +434,7 @@ public final class StarvationBenchmark {
             .count(BIG)
             .waitUpTo(settings.bigWait());
     if (settings.bigPriority() != null) {
-      // By reflection while the library may lack priorities; once it has them, this one line
-      // may read: builder.priority(settings.bigPriority());
-      WaitQueue.priority(builder, settings.bigPriority());
+      builder.priority(settings.bigPriority());
     }
     LockRequest bigRequest = builder.build();
     threads.forEach(Thread::start);
@@ -499,7 +475,7 @@ public final class StarvationBenchmark {
             n,
             outcome.name().toLowerCase(Locale.ROOT).replace('_', ' '),
             millis(request.waitNanos()),
-            queue.isEmpty() ? "n/a" : atHead < 0 ? "never seen" : millis(atHead) + " ms",
+            atHead < 0 ? "never seen" : millis(atHead) + " ms",
             error == null ? "" : ": " + error);
         if (lease != null) {
           Thread.sleep(BIG_HOLD_MS);
@@ -519,7 +495,6 @@ public final class StarvationBenchmark {
     return new Row(
         database.label(),
         requests,
-        queue.isPresent(),
         smallGranted.get(),
         smallFailed.get(),
         seconds,
@@ -593,15 +568,13 @@ public final class StarvationBenchmark {
     List<Long> atHead =
         row.big().stream().map(BigRequest::atHeadNanos).filter(t -> t >= 0).sorted().toList();
     String[] head =
-        !row.queueReadable()
-            ? new String[] {"n/a", "n/a", "n/a"}
-            : atHead.isEmpty()
-                ? new String[] {"-", "-", "-"}
-                : new String[] {
-                  Long.toString(millis(atHead.get(0))),
-                  Long.toString(millis(median(atHead))),
-                  Long.toString(millis(atHead.get(atHead.size() - 1)))
-                };
+        atHead.isEmpty()
+            ? new String[] {"-", "-", "-"}
+            : new String[] {
+              Long.toString(millis(atHead.get(0))),
+              Long.toString(millis(median(atHead))),
+              Long.toString(millis(atHead.get(atHead.size() - 1)))
+            };
     return String.format(
         Locale.ROOT,
         "| %-10s | %12d | %7d | %10d | %5d | %11d | %14d | %11d | %14s | %17s | %14s | %13.1f |"
