@@ -24,6 +24,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -97,6 +100,9 @@ public final class StarvationBenchmark {
 
   /** How often the queue is read, where the library has one, in milliseconds. */
   public static final int QUEUE_POLL_MS = 10;
+
+  /** Rounds of the wake-up measurement. */
+  public static final int WAKE_UPS = 20;
 
   /** The size of each requester's connection pool. */
   public static final int CONNECTIONS_PER_POOL = 2;
@@ -317,6 +323,7 @@ public final class StarvationBenchmark {
         out.println(
             "  the queue is read every " + QUEUE_POLL_MS + " ms through MachinePool.waiters()");
         Row row = scenario(big, small, queue);
+        wakeUp(small.get(0), big);
         long locked = big.machines(MachineQuery.builder().locked(true).build()).size();
         if (locked != 0) {
           out.printf("  %d machines left locked at the end%n", locked);
@@ -344,6 +351,61 @@ public final class StarvationBenchmark {
     MachinePool pool = MachinePool.builder().dataSource(dataSource).tablePrefix(prefix).build();
     pools.add(pool);
     return pool;
+  }
+
+  /**
+   * How soon a waiter at the head of the queue learns that another process freed a machine: the
+   * waiter and the holder use different pools (no pool wakes the other's waiters; only the queue's
+   * polling does), so the time from the holder's {@code close()} returning to the waiter's {@code
+   * lock} returning is the cross-process wake-up plus one lock. {@value #WAKE_UPS} rounds.
+   */
+  private void wakeUp(MachinePool holder, MachinePool waiter) throws Exception {
+    List<Long> latencies = new ArrayList<>();
+    ExecutorService thread = Executors.newSingleThreadExecutor();
+    try {
+      for (int round = 0; round < WAKE_UPS; round++) {
+        List<Lease> held = new ArrayList<>();
+        for (int i = 1; i <= MACHINES; i++) {
+          held.add(
+              holder.lock(
+                  LockRequest.builder().owner("holder@bench").names(machineName(i)).build()));
+        }
+        Future<Long> granted =
+            thread.submit(
+                () -> {
+                  try (Lease lease =
+                      waiter.lock(
+                          LockRequest.builder()
+                              .owner("waiter@bench")
+                              .machineType(TYPE)
+                              .count(1)
+                              .waitUpTo(Duration.ofSeconds(30))
+                              .build())) {
+                    return System.nanoTime();
+                  }
+                });
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (holder.waiters().isEmpty() && System.nanoTime() < until) {
+          Thread.sleep(5);
+        }
+        // A random moment within the waiter's poll cycle.
+        Thread.sleep(ThreadLocalRandom.current().nextInt(50));
+        held.get(0).close();
+        long freed = System.nanoTime();
+        latencies.add(granted.get(30, TimeUnit.SECONDS) - freed);
+        held.subList(1, held.size()).forEach(Lease::close);
+      }
+    } finally {
+      thread.shutdownNow();
+    }
+    List<Long> sorted = latencies.stream().sorted().toList();
+    out.printf(
+        Locale.ROOT,
+        "  wake-up across pools (%d rounds): min %.1f ms, median %.1f ms, max %.1f ms%n",
+        WAKE_UPS,
+        sorted.get(0) / 1e6,
+        median(sorted) / 1e6,
+        sorted.get(sorted.size() - 1) / 1e6);
   }
 
   private Row scenario(MachinePool big, List<MachinePool> small, Supplier<List<Waiter>> queue)
