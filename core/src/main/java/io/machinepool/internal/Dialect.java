@@ -101,6 +101,11 @@ public enum Dialect {
     return skipLocked;
   }
 
+  /** Whether {@link #updateReturning} has a statement for this database. */
+  boolean returnsUpdatedRows() {
+    return this == H2 || this == POSTGRESQL;
+  }
+
   /**
    * One statement that runs a lock UPDATE and returns the rows it changed joined with their host
    * keys, in the select list of {@link MachineRows#COLUMNS}; {@code null} where the database has

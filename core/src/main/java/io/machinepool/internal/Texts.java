@@ -1,7 +1,6 @@
 package io.machinepool.internal;
 
 import java.util.Collection;
-import java.util.List;
 
 /**
  * Text rules shared by the API and the internals: short forms of input for messages, and the
@@ -27,6 +26,9 @@ public final class Texts {
   public static String echo(String value) {
     if (value == null) {
       return null;
+    }
+    if (value.length() <= ECHO && firstForbidden(value, false) < 0) {
+      return value; // nothing to escape or cut: what a lock's message names every time
     }
     return abbreviate(replaceForbidden(value, false, ECHO + 1, true), ECHO);
   }
@@ -54,10 +56,21 @@ public final class Texts {
    * @return the list
    */
   public static String list(Collection<String> values) {
-    List<String> shown = values.stream().limit(LISTED).map(Texts::echo).toList();
-    String listed = String.join(", ", shown);
-    int more = values.size() - shown.size();
-    return more > 0 ? listed + " and " + more + " more" : listed;
+    // A loop rather than a stream: every lock names its machines this way.
+    StringBuilder listed = new StringBuilder();
+    int shown = 0;
+    for (String value : values) {
+      if (shown == LISTED) {
+        break;
+      }
+      if (shown > 0) {
+        listed.append(", ");
+      }
+      listed.append(echo(value));
+      shown++;
+    }
+    int more = values.size() - shown;
+    return more > 0 ? listed + " and " + more + " more" : listed.toString();
   }
 
   /**

@@ -29,6 +29,9 @@ import java.util.Map;
  *   <tr><td>isolation</td><td>default</td><td>{@code read-committed} configures both connection
  *       pools with READ COMMITTED; {@code default} keeps the driver's default</td></tr>
  *   <tr><td>log</td><td>warn</td><td>slf4j-simple level of the library's own logging</td></tr>
+ *   <tr><td>floor</td><td>pooled</td><td>{@code pooled}: the floor borrows a pooled connection
+ *       and prepares its statement for every statement or transaction, as machinepool does;
+ *       {@code held}: each floor thread holds one connection, its statements prepared once</td></tr>
  * </table>
  *
  * @param measure measured time of each cell, per side
@@ -41,6 +44,7 @@ import java.util.Map;
  * @param mariadbUrl the MariaDB URL, or {@code null} to skip MariaDB
  * @param readCommitted whether both connection pools are configured with READ COMMITTED
  * @param logLevel the slf4j-simple level for everything but the benchmark's table
+ * @param heldFloor whether each floor thread holds one connection and its prepared statements
  */
 public record BenchmarkSettings(
     Duration measure,
@@ -52,7 +56,8 @@ public record BenchmarkSettings(
     String postgresUrl,
     String mariadbUrl,
     boolean readCommitted,
-    String logLevel) {
+    String logLevel,
+    boolean heldFloor) {
 
   /** The environment variable with the PostgreSQL URL, shared with the test suite. */
   public static final String POSTGRES_ENV = "MACHINEPOOL_TEST_POSTGRES_URL";
@@ -105,7 +110,8 @@ public record BenchmarkSettings(
             "postgres",
             "mariadb",
             "isolation",
-            "log");
+            "log",
+            "floor");
     for (String key : given.keySet()) {
       if (!known.contains(key)) {
         throw new IllegalArgumentException("unknown setting --" + key + "; known: " + known);
@@ -124,7 +130,8 @@ public record BenchmarkSettings(
         value(given, "postgres", POSTGRES_ENV, null),
         value(given, "mariadb", MARIADB_ENV, null),
         isolation(value(given, "isolation", null, "default")),
-        value(given, "log", null, "warn"));
+        value(given, "log", null, "warn"),
+        held(value(given, "floor", null, "pooled")));
   }
 
   private static String value(Map<String, String> given, String key, String env, String fallback) {
@@ -149,6 +156,14 @@ public record BenchmarkSettings(
       default ->
           throw new IllegalArgumentException(
               "isolation must be default or read-committed, was " + value);
+    };
+  }
+
+  private static boolean held(String value) {
+    return switch (value.toLowerCase(Locale.ROOT)) {
+      case "pooled" -> false;
+      case "held" -> true;
+      default -> throw new IllegalArgumentException("floor must be pooled or held, was " + value);
     };
   }
 

@@ -43,6 +43,10 @@ import javax.sql.DataSource;
  *       names found, then one UPDATE to unlock. Each thread has a machine type of its own.
  * </ul>
  *
+ * <p>The floor borrows a pooled connection per statement or transaction and prepares its statement
+ * anew, as machinepool does; with {@code --floor=held} each floor thread holds one connection
+ * instead, its statements prepared once, as a bare loop with a connection of its own does.
+ *
  * <p>Both sides use a HikariCP pool of the same size with the same settings, and tables created
  * from the same DDL: {@value #POOL_PREFIX}<i>run</i>{@code _} for machinepool, {@value
  * #FLOOR_PREFIX}<i>run</i>{@code _} for the floor, where <i>run</i> is random for each run, so that
@@ -228,11 +232,14 @@ public final class LockBenchmark {
             database.pool("bench-machinepool", size, settings.readCommitted())) {
       out.printf(
           Locale.ROOT,
-          "%n%s: %s, pools of %d connections%s, tables %s* and %s*; load average %.1f%n",
+          "%n%s: %s, pools of %d connections%s, %s, tables %s* and %s*; load average %.1f%n",
           database.label(),
           BenchDatabase.version(floorPool),
           size,
           settings.readCommitted() ? " set to READ COMMITTED" : "",
+          settings.heldFloor()
+              ? "floor holds a connection per thread, statements prepared once"
+              : "floor borrows a connection per statement",
           floorPrefix,
           poolPrefix,
           loadAverage());
@@ -254,7 +261,8 @@ public final class LockBenchmark {
                   database.kind(),
                   floorPrefix + "machine",
                   floorPrefix + "host_key",
-                  MANY);
+                  MANY,
+                  settings.heldFloor());
           warmUp(floor, pool);
           out.println(HEADER);
           out.println(RULE);
@@ -324,20 +332,35 @@ public final class LockBenchmark {
     return thread -> {
       List<String> names = oneNames(thread);
       String type = manyType(thread);
+      FloorLocks.Session session = floor.session();
       long[] n = {0};
-      return switch (operation) {
-        case LOCK_ONE ->
-            () -> {
-              long i = n[0]++;
-              floor.lockUnlock(names.get((int) (i % names.size())), "floor-" + thread + "-" + i);
-            };
-        case LOCK_ONE_READ ->
-            () -> {
-              long i = n[0]++;
-              floor.lockReadUnlock(
-                  names.get((int) (i % names.size())), "floor-" + thread + "-" + i);
-            };
-        case LOCK_MANY -> () -> floor.lockManyUnlock(type, MANY, "floor-" + thread + "-" + n[0]++);
+      Measurement.Cycle run =
+          switch (operation) {
+            case LOCK_ONE ->
+                () -> {
+                  long i = n[0]++;
+                  session.lockUnlock(
+                      names.get((int) (i % names.size())), "floor-" + thread + "-" + i);
+                };
+            case LOCK_ONE_READ ->
+                () -> {
+                  long i = n[0]++;
+                  session.lockReadUnlock(
+                      names.get((int) (i % names.size())), "floor-" + thread + "-" + i);
+                };
+            case LOCK_MANY ->
+                () -> session.lockManyUnlock(type, MANY, "floor-" + thread + "-" + n[0]++);
+          };
+      return new Measurement.Cycle() {
+        @Override
+        public void run() throws Exception {
+          run.run();
+        }
+
+        @Override
+        public void close() throws Exception {
+          session.close();
+        }
       };
     };
   }

@@ -33,6 +33,14 @@ public record Measurement(
      * @throws Exception when it fails; counted as an error, the thread goes on
      */
     void run() throws Exception;
+
+    /**
+     * Gives back what the thread's cycles held (a connection), once the thread is done; on that
+     * thread.
+     *
+     * @throws Exception when that fails; counted as an error
+     */
+    default void close() throws Exception {}
   }
 
   /**
@@ -122,6 +130,12 @@ public record Measurement(
                   if (now >= start && now < end) {
                     counted++;
                   }
+                }
+                try {
+                  cycle.close();
+                } catch (Exception e) {
+                  failed++;
+                  firstError.compareAndSet(null, e);
                 }
                 cycles.addAndGet(counted);
                 errors.addAndGet(failed);
