@@ -139,6 +139,9 @@ public final class JdbcLockStore {
     }
   }
 
+  /** The least time worth giving a lock statement: less, and it fails on its deadline instead. */
+  private static final Duration SHORTEST_ATTEMPT = Duration.ofMillis(50);
+
   private final Database db;
   private final Dialect dialect;
   private final String machine;
@@ -798,7 +801,9 @@ public final class JdbcLockStore {
   private static void pauseOrGiveUp(Deadline deadline, int attempt, String what, String why) {
     Duration pause =
         Database.Backoff.jittered(Duration.ofMillis(2), attempt, Duration.ofMillis(100));
-    if (deadline.wouldPass(pause)) {
+    // The next attempt's statement gets half the time left: give up when that half would be too
+    // short for an answer, rather than fail on the deadline in the middle of the attempt.
+    if (deadline.wouldPass(pause.plus(SHORTEST_ATTEMPT).plus(SHORTEST_ATTEMPT))) {
       throw new LockContentionException(
           "could not "
               + what

@@ -305,13 +305,17 @@ abstract class QueueContract {
 
   @Test
   void aPlaceWhoseHeartbeatStoppedIsIgnoredAndRemoved() throws Exception {
-    // A waiter whose process died: its row's expiry has passed.
+    // A waiter whose process died: its row's expiry has passed (MariaDB's times are UTC).
+    String now = kind() == TestDatabase.Kind.MARIADB ? "UTC_TIMESTAMP(3)" : "CURRENT_TIMESTAMP";
     db.execute(
         "INSERT INTO "
             + db.prefix()
             + "waiter (token, owner, priority, machine_count, machine_types, joined, expires)"
             + " VALUES ('dead', 'ghost@gone', 1000, 4, 'smithi', "
-            + "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)");
+            + now
+            + ", "
+            + now
+            + ")");
     assertThat(pool.waiters()).isEmpty();
     try (Lease lease = pool.lock(smithi(ALICE, 2).build())) {
       assertThat(lease.machines()).hasSize(2);
