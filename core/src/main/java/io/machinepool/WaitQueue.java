@@ -245,14 +245,14 @@ final class WaitQueue {
           .append(types)
           .append(free == 1 ? " machine" : " machines")
           .append(" available")
-          .append(filters(request));
+          .append(JdbcLockStore.describeFilters(request));
     } else {
       why.append(free)
           .append(' ')
           .append(types)
           .append(free == 1 ? " machine is" : " machines are")
           .append(" free")
-          .append(filters(request))
+          .append(JdbcLockStore.describeFilters(request))
           .append(", ")
           .append(refusal.heldBack())
           .append(" of them held back for ")
@@ -281,20 +281,6 @@ final class WaitQueue {
         + ", waiting since "
         + first.since()
         + ")";
-  }
-
-  private static String filters(LockRequest request) {
-    List<String> wanted = new java.util.ArrayList<>();
-    if (request.osType() != null) {
-      wanted.add("os " + request.osType());
-    }
-    if (request.osVersion() != null) {
-      wanted.add("version " + request.osVersion());
-    }
-    if (request.arch() != null) {
-      wanted.add("arch " + request.arch());
-    }
-    return wanted.isEmpty() ? "" : " with " + String.join(", ", wanted);
   }
 
   private static String asks(LockRequest request) {

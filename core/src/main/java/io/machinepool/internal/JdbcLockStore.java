@@ -578,15 +578,23 @@ public final class JdbcLockStore {
       long started)
       throws SQLException {
     String sql =
-        "UPDATE "
-            + machine
-            + " SET"
-            + lockAssignments(lease)
-            + " WHERE name IN "
-            + MachineRows.markers(names.size())
-            + " AND locked = FALSE AND "
-            + (request.byName() ? "(up = TRUE OR vpshost IS NULL)" : "up = TRUE");
+        lockFreeRows(
+            lease,
+            names.size(),
+            request.byName() ? " AND (up = TRUE OR vpshost IS NULL)" : " AND up = TRUE");
     return lockRows(c, sql, request, token, lease, names, List.of(), false, started);
+  }
+
+  /** The conditional lock UPDATE of the free rows among named ones, and a further condition. */
+  private String lockFreeRows(Duration lease, int names, String condition) {
+    return "UPDATE "
+        + machine
+        + " SET"
+        + lockAssignments(lease)
+        + " WHERE name IN "
+        + MachineRows.markers(names)
+        + " AND locked = FALSE"
+        + condition;
   }
 
   /**
@@ -686,14 +694,7 @@ public final class JdbcLockStore {
                     c.rollback();
                     return null;
                   }
-                  String sql =
-                      "UPDATE "
-                          + machine
-                          + " SET"
-                          + lockAssignments(lease)
-                          + " WHERE name IN "
-                          + MachineRows.markers(names.size())
-                          + " AND locked = FALSE";
+                  String sql = lockFreeRows(lease, names.size(), "");
                   return lockRows(c, sql, request, token, lease, names, List.of(), false, started);
                 });
       } catch (io.machinepool.DatabaseException e) {
@@ -1229,31 +1230,46 @@ public final class JdbcLockStore {
   }
 
   /** The WHERE clause of a lock-many request and its parameters. */
+  /**
+   * The OS and arch filters of a request by type, as messages show them.
+   *
+   * @param request the request
+   * @return e.g. {@code " with os ubuntu, version 22.04"}, or empty without filters
+   */
+  public static String describeFilters(LockRequest request) {
+    List<String> wanted = new ArrayList<>();
+    if (request.osType() != null) {
+      wanted.add("os " + request.osType());
+    }
+    if (request.osVersion() != null) {
+      wanted.add("version " + request.osVersion());
+    }
+    if (request.arch() != null) {
+      wanted.add("arch " + request.arch());
+    }
+    return wanted.isEmpty() ? "" : " with " + String.join(", ", wanted);
+  }
+
   private record Filter(String sql, List<String> params, List<String> types, String describe) {
     static Filter of(LockRequest request) {
       StringBuilder sql =
           new StringBuilder("machine_type IN ")
               .append(MachineRows.markers(request.machineTypes().size()));
       List<String> params = new ArrayList<>(request.machineTypes());
-      List<String> wanted = new ArrayList<>();
       // For VM slots os and arch are what gets installed; for physical machines they filter.
       if (request.osType() != null) {
         sql.append(" AND (vpshost IS NOT NULL OR os_type = ?)");
         params.add(request.osType());
-        wanted.add("os " + request.osType());
       }
       if (request.osVersion() != null) {
         sql.append(" AND (vpshost IS NOT NULL OR os_version = ?)");
         params.add(request.osVersion());
-        wanted.add("version " + request.osVersion());
       }
       if (request.arch() != null) {
         sql.append(" AND (vpshost IS NOT NULL OR arch = ?)");
         params.add(request.arch());
-        wanted.add("arch " + request.arch());
       }
-      String describe = wanted.isEmpty() ? "" : " with " + String.join(", ", wanted);
-      return new Filter(sql.toString(), params, request.machineTypes(), describe);
+      return new Filter(sql.toString(), params, request.machineTypes(), describeFilters(request));
     }
   }
 }
