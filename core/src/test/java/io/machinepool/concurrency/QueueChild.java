@@ -1,6 +1,5 @@
 package io.machinepool.concurrency;
 
-import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.machinepool.Lease;
 import io.machinepool.LockRequest;
@@ -39,11 +38,10 @@ import javax.sql.DataSource;
  *       served and exits 0, or prints {@code PROBLEM ...} and exits 1.
  * </ul>
  *
- * Any failure exits 2; a watchdog ends a child that outlives its purpose with 3.
+ * Any failure exits 2; a watchdog ends a child that outlives its purpose with 3 (see {@link
+ * RaceChild#startWatchdog()}).
  */
 public final class QueueChild {
-  private static final Duration WATCHDOG = Duration.ofMinutes(3);
-
   private QueueChild() {}
 
   /**
@@ -52,21 +50,7 @@ public final class QueueChild {
    * @param args the mode and its arguments
    */
   public static void main(String[] args) {
-    Thread watchdog =
-        new Thread(
-            () -> {
-              try {
-                Thread.sleep(WATCHDOG.toMillis());
-              } catch (InterruptedException e) {
-                return;
-              }
-              System.out.println("PROBLEM still running after " + WATCHDOG + "; giving up");
-              System.out.flush();
-              Runtime.getRuntime().halt(3);
-            },
-            "watchdog");
-    watchdog.setDaemon(true);
-    watchdog.start();
+    RaceChild.startWatchdog();
     int status;
     try {
       status =
@@ -87,7 +71,7 @@ public final class QueueChild {
   }
 
   private static int waitFor(String[] args) throws Exception {
-    try (HikariDataSource ds = dataSource(args[1], 3);
+    try (HikariDataSource ds = RaceChild.dataSource(args[1], 3);
         MachinePool pool =
             MachinePool.builder()
                 .dataSource(ds)
@@ -128,7 +112,7 @@ public final class QueueChild {
     long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Long.parseLong(args[5]));
     String type = args[6];
     AtomicInteger served = new AtomicInteger();
-    try (HikariDataSource ds = dataSource(url, threads * 2 + 2);
+    try (HikariDataSource ds = RaceChild.dataSource(url, threads * 2 + 2);
         MachinePool pool =
             MachinePool.builder()
                 .dataSource(ds)
@@ -210,14 +194,5 @@ public final class QueueChild {
     } catch (SQLException e) {
       throw new IllegalStateException("cannot write the ledger", e);
     }
-  }
-
-  private static HikariDataSource dataSource(String url, int size) {
-    HikariConfig config = new HikariConfig();
-    config.setJdbcUrl(url);
-    config.setMaximumPoolSize(size);
-    config.setMinimumIdle(1);
-    config.setConnectionTimeout(30_000);
-    return new HikariDataSource(config);
   }
 }

@@ -195,7 +195,8 @@ public final class RaceChild {
     return h2;
   }
 
-  private static HikariDataSource dataSource(String url, int size) {
+  /** A connection pool of a child, on the database the test gives. */
+  static HikariDataSource dataSource(String url, int size) {
     HikariConfig config = new HikariConfig();
     config.setJdbcUrl(url);
     config.setMaximumPoolSize(size);
@@ -204,7 +205,8 @@ public final class RaceChild {
     return new HikariDataSource(config);
   }
 
-  private static void startWatchdog() {
+  /** Ends the child with status 3 should it outlive its purpose. */
+  static void startWatchdog() {
     Thread watchdog =
         new Thread(
             () -> {
