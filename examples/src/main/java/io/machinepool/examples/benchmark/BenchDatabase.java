@@ -4,6 +4,7 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
@@ -240,6 +241,26 @@ public final class BenchDatabase {
         }
       }
     }
+  }
+
+  /**
+   * A database server named on the command line, or {@code null}, after saying on {@code out} that
+   * it is skipped and how to name it, when its URL is not set.
+   *
+   * @param label {@code postgresql} or {@code mariadb}
+   * @param url its JDBC URL, or {@code null}
+   * @param environment the environment variable that sets the URL
+   * @param option the command-line option that sets it
+   * @param out where to say it is skipped
+   * @return the database, or {@code null}
+   */
+  static BenchDatabase server(
+      String label, String url, String environment, String option, PrintStream out) {
+    if (url == null) {
+      out.println(label + ": skipped, set " + environment + " or " + option);
+      return null;
+    }
+    return new BenchDatabase(label, url, kindOf(url));
   }
 
   /**

@@ -229,35 +229,27 @@ public final class StarvationBenchmark {
       switch (name) {
         case "h2" -> rows.add(runH2(settings, out));
         case "postgresql", "postgres" -> {
-          if (settings.postgresUrl() == null) {
-            out.println(
-                "postgresql: skipped, set " + BenchmarkSettings.POSTGRES_ENV + " or --postgres=");
-          } else {
-            rows.add(
-                new StarvationBenchmark(
-                        settings,
-                        new BenchDatabase(
-                            "postgresql",
-                            settings.postgresUrl(),
-                            BenchDatabase.kindOf(settings.postgresUrl())),
-                        out)
-                    .run());
+          BenchDatabase server =
+              BenchDatabase.server(
+                  "postgresql",
+                  settings.postgresUrl(),
+                  BenchmarkSettings.POSTGRES_ENV,
+                  "--postgres=",
+                  out);
+          if (server != null) {
+            rows.add(new StarvationBenchmark(settings, server, out).run());
           }
         }
         case "mariadb", "mysql" -> {
-          if (settings.mariadbUrl() == null) {
-            out.println(
-                "mariadb: skipped, set " + BenchmarkSettings.MARIADB_ENV + " or --mariadb=");
-          } else {
-            rows.add(
-                new StarvationBenchmark(
-                        settings,
-                        new BenchDatabase(
-                            "mariadb",
-                            settings.mariadbUrl(),
-                            BenchDatabase.kindOf(settings.mariadbUrl())),
-                        out)
-                    .run());
+          BenchDatabase server =
+              BenchDatabase.server(
+                  "mariadb",
+                  settings.mariadbUrl(),
+                  BenchmarkSettings.MARIADB_ENV,
+                  "--mariadb=",
+                  out);
+          if (server != null) {
+            rows.add(new StarvationBenchmark(settings, server, out).run());
           }
         }
         default -> throw new IllegalArgumentException("unknown database " + name);
