@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,6 +34,7 @@ final class WaitQueue {
   private final FreedSignal freed;
   private final Listeners listeners;
   private final Set<String> waiting = ConcurrentHashMap.newKeySet();
+  private final ReentrantReadWriteLock closing = new ReentrantReadWriteLock();
 
   WaitQueue(JdbcLockStore locks, JdbcWaitQueue queue, FreedSignal freed, Listeners listeners) {
     this.locks = locks;
@@ -87,8 +89,16 @@ final class WaitQueue {
     Duration reserve = min(LEAVE_RESERVE, request.waitUpTo().dividedBy(10));
     Deadline stop = Deadline.after(min(request.waitUpTo(), deadline.remaining().minus(reserve)));
     long since = System.nanoTime();
-    JdbcWaitQueue.Place place = queue.join(request, token, deadline);
-    waiting.add(token);
+    JdbcWaitQueue.Place place;
+    // Joined and registered as one step against close(), which must find every place to delete.
+    closing.readLock().lock();
+    try {
+      checkOpen(request);
+      place = queue.join(request, token, deadline);
+      waiting.add(token);
+    } finally {
+      closing.readLock().unlock();
+    }
     log.debug("{} waits in the queue for {}", request.owner(), asks(request));
     listeners.waiting(request);
     boolean served = false;
@@ -191,8 +201,15 @@ final class WaitQueue {
 
   /** The pool is closing: its waiters leave the queue, now and in their own calls. */
   void close(Deadline deadline) {
-    freed.close();
-    for (String token : List.copyOf(waiting)) {
+    List<String> places;
+    closing.writeLock().lock();
+    try {
+      freed.close();
+      places = List.copyOf(waiting);
+    } finally {
+      closing.writeLock().unlock();
+    }
+    for (String token : places) {
       leave(token, deadline);
     }
   }
