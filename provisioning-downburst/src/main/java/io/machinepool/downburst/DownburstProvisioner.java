@@ -19,7 +19,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.SortedSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
@@ -862,20 +861,10 @@ public final class DownburstProvisioner implements Provisioner {
       }
       Map<String, String> env = environment != null ? environment : System.getenv();
       List<Path> searchHomes = homes != null ? homes : DownburstExecutable.defaultHomes();
-      Optional<Path> configured =
-          config
-              .downburstPath()
-              .map(p -> expandHome(p, searchHomes.isEmpty() ? null : searchHomes.get(0)));
       DownburstExecutable executable =
-          new DownburstExecutable.Lookup(configured, env.get("PATH"), searchHomes)
+          new DownburstExecutable.Lookup(config.downburstPath(), env.get("PATH"), searchHomes)
               .locate(DownburstExecutable.NO_MACHINE);
-      Path aliasFile =
-          libvirtConfig != null
-              ? libvirtConfig
-              : config
-                  .libvirtConfig()
-                  .map(p -> expandHome(p, searchHomes.isEmpty() ? null : searchHomes.get(0)))
-                  .orElse(null);
+      Path aliasFile = libvirtConfig != null ? libvirtConfig : config.libvirtConfig().orElse(null);
       DownburstProvisioner provisioner =
           new DownburstProvisioner(this, executable, env, extra, aliasFile);
       LOG.debug(
@@ -886,13 +875,6 @@ public final class DownburstProvisioner implements Provisioner {
           extra,
           provisioner.childEnvironment.keySet());
       return provisioner;
-    }
-
-    private static Path expandHome(String configured, Path home) {
-      if (home != null && (configured.equals("~") || configured.startsWith("~/"))) {
-        return home.resolve(configured.substring(Math.min(2, configured.length())));
-      }
-      return Path.of(configured);
     }
 
     private static void positive(Duration value, String name, String example) {

@@ -103,19 +103,16 @@ class DownburstProvisionerBuilderTest {
   }
 
   @Test
-  void aConfiguredPathUnderTildeIsTakenFromTheHome() throws Exception {
-    Path home = Files.createDirectories(tmp.resolve("home/alice"));
-    Path installed = home.resolve("bin/downburst");
-    Files.createDirectories(installed.getParent());
-    Files.copy(fake.executable(), installed);
+  void aConfiguredPathUnderTildeIsLookedForInTheUsersHomeAsTheConfigExpandsIt() {
+    Path expected =
+        Path.of(System.getProperty("user.home"), "no-such-dir-" + tmp.getFileName(), "downburst");
+    TeuthologyConfig config =
+        TeuthologyConfig.parse(
+            "downburst:\n  path: ~/no-such-dir-" + tmp.getFileName() + "/downburst\n", null);
 
-    DownburstProvisioner provisioner =
-        builder()
-            .config(TeuthologyConfig.parse("downburst:\n  path: ~/bin/downburst\n", null))
-            .homes(List.of(home))
-            .build();
-
-    assertThat(provisioner.executable().path()).isEqualTo(installed);
+    assertThatThrownBy(() -> builder().config(config).homes(List.of(tmp)).build())
+        .isInstanceOf(ProvisioningException.class)
+        .hasMessageContaining(expected.toString());
   }
 
   @Test

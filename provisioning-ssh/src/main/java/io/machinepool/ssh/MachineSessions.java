@@ -94,13 +94,6 @@ public final class MachineSessions {
     return session;
   }
 
-  /** A path from the config file, with a leading {@code ~/} standing for the user's home. */
-  private static Path expandHome(String path) {
-    return path.startsWith("~/")
-        ? Path.of(System.getProperty("user.home"), path.substring(2))
-        : Path.of(path);
-  }
-
   @Override
   public String toString() {
     return "MachineSessions[" + user + (identity == null ? "" : ", " + identity) + "]";
@@ -222,7 +215,7 @@ public final class MachineSessions {
       }
       Path key = identity;
       if (identityFromConfig && password == null) {
-        key = config.sshKey().map(MachineSessions::expandHome).orElse(null);
+        key = config.sshKey().orElse(null);
       }
       if (key != null && !Files.isReadable(key)) {
         throw new InvalidRequestException(

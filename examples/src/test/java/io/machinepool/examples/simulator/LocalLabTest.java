@@ -46,7 +46,7 @@ class LocalLabTest {
       assertThat(lab.address("smithi001.front.sepia.ceph.com"))
           .isEqualTo("smithi001.front.sepia.ceph.com");
       assertThat(lab.teuthologyConfig().labDomain()).contains("front.sepia.ceph.com");
-      assertThat(lab.teuthologyConfig().downburstPath()).contains(lab.downburst().toString());
+      assertThat(lab.teuthologyConfig().downburstPath()).contains(lab.downburst());
     }
   }
 

@@ -65,7 +65,7 @@ class TeuthologyConfigTest {
   void downburstAsAPlainStringIsThePath() {
     TeuthologyConfig config =
         TeuthologyConfig.parse("downburst: /opt/downburst/bin/downburst\n", null);
-    assertThat(config.downburstPath()).contains("/opt/downburst/bin/downburst");
+    assertThat(config.downburstPath()).contains(Path.of("/opt/downburst/bin/downburst"));
     assertThat(config.downburstDiscoverUrl()).isEmpty();
   }
 
@@ -88,7 +88,7 @@ class TeuthologyConfigTest {
                 "      cpus: 16",
                 ""),
             null);
-    assertThat(config.downburstPath()).contains("/srv/downburst");
+    assertThat(config.downburstPath()).contains(Path.of("/srv/downburst"));
     assertThat(config.downburstDiscoverUrl()).contains("http://images.example.com/");
     assertThat(config.downburstMachine("vpm"))
         .contains(new DownburstMachine(List.of("vps", "vpm"), "40G", "8G", 4, 2, "20G", null));
@@ -119,11 +119,47 @@ class TeuthologyConfigTest {
             null);
     assertThat(config.databaseUrl()).contains("jdbc:postgresql://db/lab");
     assertThat(config.leaseDuration()).contains(Duration.ofMinutes(10));
-    assertThat(config.sshKey()).contains("~/.ssh/id_ed25519");
+    assertThat(config.sshKey())
+        .contains(Path.of(System.getProperty("user.home"), ".ssh/id_ed25519"));
     assertThat(TeuthologyConfig.parse("machine_pool: {lease_duration: 90}", null).leaseDuration())
         .contains(Duration.ofSeconds(90));
     assertThat(TeuthologyConfig.parse("machine_pool: {lease_duration: PT2H}", null).leaseDuration())
         .contains(Duration.ofHours(2));
+  }
+
+  @Test
+  void everyPathOfTheFileHasTheHomeDirectoryForALeadingTilde() {
+    Path home = Path.of("/home/alice");
+    TeuthologyConfig config =
+        TeuthologyConfig.parse(
+            "downburst: ~/bin/downburst\nssh_key: ~/.ssh/id_ed25519\n"
+                + "machine_pool: {libvirt_config: '~'}\n",
+            null,
+            home);
+
+    assertThat(config.downburstPath()).contains(Path.of("/home/alice/bin/downburst"));
+    assertThat(config.sshKey()).contains(Path.of("/home/alice/.ssh/id_ed25519"));
+    assertThat(config.libvirtConfig()).contains(home);
+  }
+
+  @Test
+  void aTildeOfAnotherUserAndATildeInsideAPathStayAsWritten() {
+    TeuthologyConfig config =
+        TeuthologyConfig.parse(
+            "downburst: ~bob/bin/downburst\nssh_key: keys/~/id\n", null, Path.of("/home/alice"));
+
+    assertThat(config.downburstPath()).contains(Path.of("~bob/bin/downburst"));
+    assertThat(config.sshKey()).contains(Path.of("keys/~/id"));
+  }
+
+  @Test
+  void aBlankPathIsAConfigurationExceptionNamingTheKey() {
+    assertThatThrownBy(() -> TeuthologyConfig.parse("ssh_key: ' '\n", null))
+        .isInstanceOf(ConfigurationException.class)
+        .hasMessageContaining("ssh_key must be a path");
+    assertThatThrownBy(() -> TeuthologyConfig.parse("downburst: {path: \"a\\0b\"}\n", null))
+        .isInstanceOf(ConfigurationException.class)
+        .hasMessageContaining("downburst.path must be a path");
   }
 
   @Test
@@ -150,7 +186,8 @@ class TeuthologyConfigTest {
                 + "  libvirt_config: ~/lab/libvirt.conf\n",
             null);
     assertThat(config.downburstCreateArguments()).containsExactly("--nokey", "-v");
-    assertThat(config.libvirtConfig()).contains("~/lab/libvirt.conf");
+    assertThat(config.libvirtConfig())
+        .contains(Path.of(System.getProperty("user.home"), "lab/libvirt.conf"));
     assertThat(
             TeuthologyConfig.parse("machine_pool: {downburst_create_args: --nokey}", null)
                 .downburstCreateArguments())

@@ -4,6 +4,7 @@ import io.machinepool.ConfigurationException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
@@ -53,40 +54,40 @@ public final class TeuthologyConfig {
   public static final String ENVIRONMENT_VARIABLE = "TEUTHOLOGY_CONFIG";
 
   private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*([smh]?)");
-  private static final TeuthologyConfig EMPTY = new TeuthologyConfig(null, Map.of());
+  private static final TeuthologyConfig EMPTY = new TeuthologyConfig(null, Map.of(), null);
 
   private final Path source;
-  private final String downburstPath;
+  private final Path downburstPath;
   private final String discoverUrl;
   private final List<DownburstMachine> machines;
   private final String labDomain;
-  private final String sshKey;
+  private final Path sshKey;
   private final String databaseUrl;
   private final Duration leaseDuration;
   private final List<String> downburstCreateArguments;
-  private final String libvirtConfig;
+  private final Path libvirtConfig;
   private final Map<String, String> sshAddresses;
 
-  private TeuthologyConfig(Path source, Map<?, ?> root) {
+  private TeuthologyConfig(Path source, Map<?, ?> root, Path home) {
     this.source = source;
-    Keys keys = new Keys(source);
+    Keys keys = new Keys(source, home);
     Object downburst = root.get("downburst");
     if (downburst instanceof Map<?, ?> map) {
-      this.downburstPath = keys.string(map, "downburst.path");
+      this.downburstPath = keys.path(map, "downburst.path");
       this.discoverUrl = keys.string(map, "downburst.discover_url");
       this.machines = machines(keys, map.get("machine"));
     } else {
-      this.downburstPath = keys.string(root, "downburst");
+      this.downburstPath = keys.path(root, "downburst");
       this.discoverUrl = null;
       this.machines = List.of();
     }
     this.labDomain = keys.string(root, "lab_domain");
-    this.sshKey = keys.string(root, "ssh_key");
+    this.sshKey = keys.path(root, "ssh_key");
     Map<?, ?> own = keys.map(root, "machine_pool");
     this.databaseUrl = keys.string(own, "machine_pool.database_url");
     this.leaseDuration = keys.duration(own, "machine_pool.lease_duration");
     this.downburstCreateArguments = keys.strings(own, "machine_pool.downburst_create_args");
-    this.libvirtConfig = keys.string(own, "machine_pool.libvirt_config");
+    this.libvirtConfig = keys.path(own, "machine_pool.libvirt_config");
     this.sshAddresses = keys.stringMap(own, "machine_pool.ssh_addresses");
   }
 
@@ -107,10 +108,11 @@ public final class TeuthologyConfig {
    * @throws ConfigurationException when the file is malformed
    */
   public static TeuthologyConfig load() {
-    return load(
-        System.getenv(ENVIRONMENT_VARIABLE),
-        Path.of(System.getProperty("user.home")),
-        Path.of("/etc/teuthology.yaml"));
+    return load(System.getenv(ENVIRONMENT_VARIABLE), userHome(), Path.of("/etc/teuthology.yaml"));
+  }
+
+  private static Path userHome() {
+    return Path.of(System.getProperty("user.home"));
   }
 
   static TeuthologyConfig load(String environmentValue, Path home, Path system) {
@@ -130,7 +132,7 @@ public final class TeuthologyConfig {
     candidates.add(system);
     for (Path candidate : candidates) {
       if (Files.isRegularFile(candidate)) {
-        return load(candidate);
+        return load(candidate, home);
       }
     }
     return EMPTY;
@@ -144,13 +146,17 @@ public final class TeuthologyConfig {
    * @throws ConfigurationException when it cannot be read or is malformed
    */
   public static TeuthologyConfig load(Path file) {
+    return load(file, userHome());
+  }
+
+  static TeuthologyConfig load(Path file, Path home) {
     String text;
     try {
       text = Files.readString(file, StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new ConfigurationException("cannot read the config file " + file + ": " + e, e);
     }
-    return parse(text, file);
+    return parse(text, file, home);
   }
 
   /**
@@ -162,6 +168,10 @@ public final class TeuthologyConfig {
    * @throws ConfigurationException when it is malformed
    */
   public static TeuthologyConfig parse(String yaml, Path source) {
+    return parse(yaml, source, userHome());
+  }
+
+  static TeuthologyConfig parse(String yaml, Path source, Path home) {
     String where = source == null ? "the config" : source.toString();
     Object root;
     try {
@@ -178,13 +188,13 @@ public final class TeuthologyConfig {
       throw new ConfigurationException(where + " is not valid YAML: " + e.getMessage(), e);
     }
     if (root == null) {
-      return new TeuthologyConfig(source, Map.of());
+      return new TeuthologyConfig(source, Map.of(), home);
     }
     if (!(root instanceof Map<?, ?> map)) {
       throw new ConfigurationException(
           where + " must be a YAML mapping of keys such as lab_domain and downburst");
     }
-    return new TeuthologyConfig(source, map);
+    return new TeuthologyConfig(source, map, home);
   }
 
   private static List<DownburstMachine> machines(Keys keys, Object value) {
@@ -219,9 +229,9 @@ public final class TeuthologyConfig {
   /**
    * The configured downburst executable ({@code downburst} as a string, or {@code downburst.path}).
    *
-   * @return the path as written, or empty
+   * @return the path, a leading {@code ~/} replaced by the user's home directory; or empty
    */
-  public Optional<String> downburstPath() {
+  public Optional<Path> downburstPath() {
     return Optional.ofNullable(downburstPath);
   }
 
@@ -265,9 +275,9 @@ public final class TeuthologyConfig {
   /**
    * {@code ssh_key}: the private key harnesses log in with.
    *
-   * @return the path as written, or empty
+   * @return the path, a leading {@code ~/} replaced by the user's home directory; or empty
    */
-  public Optional<String> sshKey() {
+  public Optional<Path> sshKey() {
     return Optional.ofNullable(sshKey);
   }
 
@@ -303,9 +313,9 @@ public final class TeuthologyConfig {
    * {@code machine_pool.libvirt_config}: the {@code libvirt.conf} whose URI aliases are checked
    * before VM slots are locked, instead of the one libvirt reads for the current user.
    *
-   * @return the path as written, or empty
+   * @return the path, a leading {@code ~/} replaced by the user's home directory; or empty
    */
-  public Optional<String> libvirtConfig() {
+  public Optional<Path> libvirtConfig() {
     return Optional.ofNullable(libvirtConfig);
   }
 
@@ -344,9 +354,33 @@ public final class TeuthologyConfig {
   /** Reads typed values of keys, failing with the key and file named. */
   private static final class Keys {
     private final String where;
+    private final Path home;
 
-    Keys(Path source) {
+    Keys(Path source, Path home) {
       this.where = source == null ? "the config" : source.toString();
+      this.home = home;
+    }
+
+    /**
+     * A path, with a leading {@code ~} or {@code ~/} standing for the user's home directory: the
+     * one place a path of the file is expanded. {@code ~user} is left as written.
+     */
+    Path path(Map<?, ?> map, String key) {
+      String value = string(map, key);
+      if (value == null) {
+        return null;
+      }
+      if (value.isBlank()) {
+        throw wrong(key, "a path");
+      }
+      try {
+        if (home != null && (value.equals("~") || value.startsWith("~/"))) {
+          return home.resolve(value.substring(Math.min(2, value.length())));
+        }
+        return Path.of(value);
+      } catch (InvalidPathException e) {
+        throw wrong(key, "a path (" + e.getReason() + ")");
+      }
     }
 
     ConfigurationException wrong(String key, String expected) {
