@@ -960,6 +960,9 @@ public final class MachinePool implements AutoCloseable {
      * @return the pool
      * @throws InvalidRequestException when the configuration is invalid
      * @throws DatabaseException when the database cannot be reached or the schema not created
+     * @throws ConfigurationException when the database is an in-memory H2 database that H2 would
+     *     drop between two units of work ({@code jdbc:h2:mem:} without a name, or without {@code
+     *     DB_CLOSE_DELAY=-1}); the message gives the URL to use
      */
     public MachinePool build() {
       if (dataSource == null) {

@@ -6,9 +6,9 @@ import io.machinepool.internal.JdbcLockStore;
 import io.machinepool.internal.JdbcWaitQueue;
 import io.machinepool.internal.Texts;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.slf4j.Logger;
@@ -33,7 +33,7 @@ final class WaitQueue {
   private final JdbcWaitQueue queue;
   private final FreedSignal freed;
   private final Listeners listeners;
-  private final Set<String> waiting = ConcurrentHashMap.newKeySet();
+  private final Set<String> waiting = new HashSet<>(); // guarded by itself
   private final ReentrantReadWriteLock closing = new ReentrantReadWriteLock();
 
   WaitQueue(JdbcLockStore locks, JdbcWaitQueue queue, FreedSignal freed, Listeners listeners) {
@@ -95,7 +95,9 @@ final class WaitQueue {
     try {
       checkOpen(request);
       place = queue.join(request, token, deadline);
-      waiting.add(token);
+      synchronized (waiting) {
+        waiting.add(token);
+      }
     } finally {
       closing.readLock().unlock();
     }
@@ -139,9 +141,14 @@ final class WaitQueue {
         awaitFreed(seen, pause, request);
       }
     } finally {
-      waiting.remove(token);
       if (!served) {
         leave(token, deadline);
+      }
+      // Only now: close() waits for this, so that a serve in flight when it closed the pool
+      // cannot put the place back after close() deleted it.
+      synchronized (waiting) {
+        waiting.remove(token);
+        waiting.notifyAll();
       }
     }
   }
@@ -199,15 +206,28 @@ final class WaitQueue {
     }
   }
 
-  /** The pool is closing: its waiters leave the queue, now and in their own calls. */
+  /**
+   * The pool is closing: its waiters wake, leave the queue in their own calls, and this waits for
+   * them within the deadline; the places of any still busy then (a database round trip that takes
+   * too long) are deleted here.
+   */
   void close(Deadline deadline) {
-    List<String> places;
     closing.writeLock().lock();
     try {
       freed.close();
-      places = List.copyOf(waiting);
     } finally {
       closing.writeLock().unlock();
+    }
+    List<String> places;
+    synchronized (waiting) {
+      try {
+        while (!waiting.isEmpty() && !deadline.passed()) {
+          waiting.wait(Math.max(1, deadline.remaining().toMillis()));
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      places = List.copyOf(waiting);
     }
     for (String token : places) {
       leave(token, deadline);

@@ -126,6 +126,9 @@ public final class Database {
     try (Connection connection = dataSource.getConnection()) {
       Dialect dialect = forced != null ? forced : Dialect.of(connection);
       log.debug("lock database is {} ({})", dialect, connection.getMetaData().getURL());
+      if (dialect == Dialect.H2) {
+        H2InMemory.check(connection);
+      }
       Database database =
           new Database(
               dataSource, dialect, prefix, maxAttempts, Duration.ofMillis(5), DEFAULT_TIMEOUT);
