@@ -4,8 +4,8 @@ import java.util.List;
 
 /**
  * The pool's {@link HostKeyStore} as callers reach it through {@link MachinePool#hostKeys()}:
- * machine names are checked by the rules of DESIGN §5.1 before the store behind it sees them, so
- * that bad input is refused alike whatever store and database are behind it.
+ * machine names are checked by the input rules of {@link Checks} before the store behind it sees
+ * them, so that bad input is refused alike whatever store and database are behind it.
  */
 final class CheckedHostKeyStore implements HostKeyStore {
   private final HostKeyStore store;

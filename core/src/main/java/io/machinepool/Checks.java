@@ -9,8 +9,8 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * The input rules of DESIGN §5.1, in one place, each failing with an {@link
- * InvalidRequestException}.
+ * The input rules of the API (names, owners, descriptions, counts, durations), in one place, each
+ * failing with an {@link InvalidRequestException}.
  */
 final class Checks {
   static final int MAX_NAME = 255;

@@ -210,11 +210,16 @@ public final class Lease implements AutoCloseable {
   }
 
   /**
-   * Extends the lease by the pool's lease duration now, instead of waiting for the heartbeat.
+   * Extends the lease by the pool's lease duration now, instead of waiting for the heartbeat. A
+   * lease kept until unlocked has no expiry to extend: for it this does nothing.
    *
-   * @throws LeaseLostException when the lease is lost
-   * @throws LockConflictException when the lease is closed
-   * @throws DatabaseException when the database could not be reached within the safe window
+   * @throws LeaseLostException when the lease is lost, or is found lost now: its machines were
+   *     released or taken over, or its safe time ran out before the database answered
+   * @throws LockConflictException when the lease is closed or being released
+   * @throws DatabaseException when the database could not be reached before the lease's safe time
+   *     runs out; the lease stays open and the heartbeat goes on trying
+   * @throws MachinePoolException when the thread is interrupted while waiting to retry; the
+   *     interrupt flag stays set
    * @throws PoolClosedException when its pool is closed
    */
   public void renew() {

@@ -58,7 +58,8 @@ public record LockRequest(
   /**
    * Validates the request as a whole.
    *
-   * @throws InvalidRequestException when a rule of DESIGN §5.1 is broken
+   * @throws InvalidRequestException when a value breaks the rule given for it in this class's
+   *     documentation
    */
   public LockRequest {
     Checks.owner(owner);

@@ -193,7 +193,7 @@ public final class MachinePool implements AutoCloseable {
       throw e;
     }
     if (!token.equals(acquired.token())) {
-      // The re-lock of a lock kept until unlocked (DESIGN §5.2): that lock, as it is, without a
+      // The re-lock of a lock kept until unlocked (README, Locking): that lock, as it is, without a
       // second provisioning of its VMs; both handles name it.
       log.info(
           "{} already locked for {} ({}) until unlocked: the same lock, nothing changed",

@@ -4,9 +4,9 @@ import io.machinepool.testing.TestDatabase;
 import org.junit.jupiter.api.Nested;
 
 /**
- * DESIGN §10: bad input of every kind gets a typed exception with a clear message, and the database
- * is unchanged — {@link BadInputCases} on each database, named in the class, so that the reports
- * (and {@code .ci/run}) count them per database.
+ * Bad input of every kind gets a typed exception with a clear message, and the database is
+ * unchanged — {@link BadInputCases} on each database, named in the class, so that the reports (and
+ * {@code .ci/run}) count them per database.
  */
 class BadInputTest {
   @Nested

@@ -380,7 +380,7 @@ public final class Database {
      * Sleeps, keeping the interrupt flag.
      *
      * @param pause how long
-     * @throws DatabaseException when interrupted
+     * @throws io.machinepool.MachinePoolException when interrupted; the interrupt flag is set again
      */
     public static void sleep(Duration pause) {
       try {

@@ -189,11 +189,11 @@ public final class JdbcLockStore {
    * most a second, H2 its {@code LOCK_TIMEOUT}): the refusal counts as a collision and is retried
    * within the deadline.
    *
-   * <p>A re-lock by the same owner with the same non-empty description (DESIGN §5.2) never gives a
-   * held row a new token and generation, which would silently invalidate the lease that holds it.
-   * When every named machine is held by one lock kept until unlocked (no lease expiry) and the
-   * request too keeps its lock until unlocked, that lock is returned as it is, with its token, and
-   * nothing is written; any other re-lock is a {@link LockConflictException}.
+   * <p>A re-lock by the same owner with the same non-empty description (README, Locking) never
+   * gives a held row a new token and generation, which would silently invalidate the lease that
+   * holds it. When every named machine is held by one lock kept until unlocked (no lease expiry)
+   * and the request too keeps its lock until unlocked, that lock is returned as it is, with its
+   * token, and nothing is written; any other re-lock is a {@link LockConflictException}.
    *
    * @param request a request by name
    * @param token the new lease's token

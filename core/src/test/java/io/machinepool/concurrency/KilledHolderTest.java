@@ -20,9 +20,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * DESIGN §10, faults: a holder killed with SIGKILL loses its machines after its lease expires, and
- * only those. The holder is a child JVM with a 3 second lease; the test's own pool holds a lease on
- * other machines of the same database throughout.
+ * Faults: a holder killed with SIGKILL loses its machines after its lease expires, and only those.
+ * The holder is a child JVM with a 3 second lease; the test's own pool holds a lease on other
+ * machines of the same database throughout.
  */
 class KilledHolderTest {
   private static final Duration CHILD_LEASE = Duration.ofSeconds(3);

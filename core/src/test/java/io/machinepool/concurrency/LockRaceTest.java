@@ -27,7 +27,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Many threads of one JVM racing for a lab smaller than their demand, checked by an in-memory
- * ledger that knows nothing of machinepool's tables (DESIGN §5 and §10, "correctness under
+ * ledger that knows nothing of machinepool's tables (README, Locking; "correctness under
  * concurrency").
  */
 class LockRaceTest {

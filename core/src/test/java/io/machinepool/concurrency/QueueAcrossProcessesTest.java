@@ -21,9 +21,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * The queue of waiting requests across JVMs (DESIGN §5.11): a waiter killed with SIGKILL leaves the
- * queue by itself within seconds, and requesters in several JVMs are served fairly, as an
- * independent ledger shows.
+ * The queue of waiting requests across JVMs (README, Waiting: a fair queue in the database): a
+ * waiter killed with SIGKILL leaves the queue by itself within seconds, and requesters in several
+ * JVMs are served fairly, as an independent ledger shows.
  */
 class QueueAcrossProcessesTest {
   /** How long a place outlives its last heartbeat: the library's constant, restated. */

@@ -41,7 +41,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The locking rules of DESIGN §5, run against every database: one subclass per database, each
+ * The locking rules of README, Locking, run against every database: one subclass per database, each
  * skipped with its reason when that database is not configured.
  */
 abstract class LockStoreContract {

@@ -33,11 +33,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Fair waiting (DESIGN §5.11), run against every database: requests that wait form a queue in the
- * database, served by priority then arrival; a request takes only machines that no request ahead of
- * it needs; a waiter that times out, is interrupted or whose pool closes leaves the queue in that
- * call. One subclass per database, each skipped with its reason when that database is not
- * configured.
+ * Fair waiting (README, Waiting: a fair queue in the database), run against every database:
+ * requests that wait form a queue in the database, served by priority then arrival; a request takes
+ * only machines that no request ahead of it needs; a waiter that times out, is interrupted or whose
+ * pool closes leaves the queue in that call. One subclass per database, each skipped with its
+ * reason when that database is not configured.
  */
 @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 abstract class QueueContract {

@@ -24,7 +24,8 @@ import java.util.stream.Stream;
  * run, the last line holds for later runs, no plan means success. A plan for one VM of a
  * sub-command ({@link #planFor}) wins over the sub-command's plan and counts that VM's runs only.
  * The run counters are kept under {@code flock}, so that runs started at once neither lose a count
- * nor share a number. It answers with the real tool's texts and exit codes (DESIGN §7):
+ * nor share a number. It answers with the real tool's texts and exit codes (DEVELOPERS.md,
+ * Downburst):
  *
  * <ul>
  *   <li>{@code ok}: exit 0, nothing on stdout;
