@@ -3,6 +3,7 @@ package io.machinepool.examples.junit;
 import io.machinepool.MachinePool;
 import io.machinepool.MachineSpec;
 import io.machinepool.examples.simulator.LocalLab;
+import io.machinepool.junit5.PoolProvider;
 import io.machinepool.ssh.JschHostKeyScanner;
 import java.time.Duration;
 import java.util.UUID;

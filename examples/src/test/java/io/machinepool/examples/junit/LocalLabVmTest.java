@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.machinepool.HostKey;
 import io.machinepool.Lease;
 import io.machinepool.Machine;
+import io.machinepool.junit5.LockedMachines;
+import io.machinepool.junit5.MachinePoolTest;
 import io.machinepool.ssh.JschHostKeyScanner;
 import java.time.Duration;
 import java.util.List;

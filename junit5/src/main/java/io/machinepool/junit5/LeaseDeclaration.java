@@ -1,4 +1,4 @@
-package io.machinepool.examples.junit;
+package io.machinepool.junit5;
 
 import io.machinepool.InvalidRequestException;
 import io.machinepool.Lease;

@@ -1,4 +1,4 @@
-package io.machinepool.examples.junit;
+package io.machinepool.junit5;
 
 import io.machinepool.MachinePool;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -41,7 +41,7 @@ final class CountingProvider implements PoolProvider {
   }
 
   @Override
-  public void close() {
+  public void close() throws Exception {
     closes.incrementAndGet();
     delegate.close();
   }

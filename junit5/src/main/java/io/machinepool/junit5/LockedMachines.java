@@ -1,4 +1,4 @@
-package io.machinepool.examples.junit;
+package io.machinepool.junit5;
 
 import java.lang.annotation.Documented;
 import java.lang.annotation.ElementType;
@@ -11,10 +11,20 @@ import java.lang.annotation.Target;
  * class, and unlocks them when their scope ends, also when a test fails or throws:
  *
  * <ul>
- *   <li>a {@code static} field gets one lease for the test class, locked before all its tests and
- *       unlocked after all of them;
- *   <li>an instance field gets a lease per test method, locked before the {@code @BeforeEach}
- *       methods and unlocked after the {@code @AfterEach} methods;
+ *   <li>a {@code static} field gets one lease for the test class, locked before all its tests (and
+ *       its {@code @BeforeAll} methods) and unlocked after all of them. A static field of a
+ *       superclass is one field, so the test classes that inherit it and run at the same time share
+ *       its lease: the first of them to start locks it, the others get the same lease, and the last
+ *       of them to finish unlocks it; a class that starts after that locks it anew. Its default
+ *       description names the class that declares the field;
+ *   <li>an instance field gets a lease per test instance. With JUnit's default lifecycle, a new
+ *       instance per test method, that is a lease per test method, locked before the
+ *       {@code @BeforeEach} methods and unlocked after the {@code @AfterEach} methods. Under
+ *       {@code @TestInstance(Lifecycle.PER_CLASS)} the class has one instance, and so one lease per
+ *       instance field for all its test methods, locked before the {@code @BeforeAll} methods and
+ *       unlocked after the {@code @AfterAll} methods; test methods that run concurrently
+ *       ({@code @Execution(CONCURRENT)}) then use the same machines at once. A test that needs
+ *       machines of its own there declares a parameter;
  *   <li>a parameter of a test or lifecycle method gets a lease per invocation, unlocked when the
  *       test method (for {@code @BeforeAll}/{@code @AfterAll} methods: the class) is done.
  * </ul>
@@ -93,8 +103,9 @@ public @interface LockedMachines {
 
   /**
    * The description of the lock, as {@code teuthology-lock --list} shows it. Empty (the default)
-   * names the test: the test class's name without its package for a static field or a parameter of
-   * a {@code @BeforeAll}/{@code @AfterAll} method, {@code Class#method} otherwise.
+   * names the test: the name without its package of the class that declares a static field, of the
+   * test class for a parameter of a {@code @BeforeAll}/{@code @AfterAll} method or an instance
+   * field under {@code PER_CLASS}, {@code Class#method} otherwise.
    *
    * @return the description
    */

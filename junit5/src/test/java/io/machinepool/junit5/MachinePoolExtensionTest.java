@@ -1,4 +1,4 @@
-package io.machinepool.examples.junit;
+package io.machinepool.junit5;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

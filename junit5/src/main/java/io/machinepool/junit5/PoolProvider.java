@@ -1,4 +1,4 @@
-package io.machinepool.examples.junit;
+package io.machinepool.junit5;
 
 import io.machinepool.MachinePool;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -14,13 +14,14 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  *
  * <pre>{@code
  * public final class LabPool implements PoolProvider {
- *   private LockDatabase database;
+ *   private HikariDataSource database;                 // any DataSource; pooled here
  *
  *   @Override
  *   public MachinePool open(ExtensionContext run) {
- *     database = LockDatabase.open(run.getConfigurationParameter("lab.url").orElseThrow(), 4);
+ *     database = new HikariDataSource();
+ *     database.setJdbcUrl(run.getConfigurationParameter("lab.url").orElseThrow());
  *     return MachinePool.builder()
- *         .dataSource(database.dataSource())
+ *         .dataSource(database)
  *         .provisioner(DownburstProvisioner.builder().config(TeuthologyConfig.load()).build())
  *         .build();
  *   }

@@ -1,4 +1,4 @@
-package io.machinepool.examples.junit;
+package io.machinepool.junit5;
 
 import java.lang.annotation.Documented;
 import java.lang.annotation.ElementType;

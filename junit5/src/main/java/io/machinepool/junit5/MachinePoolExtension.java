@@ -1,4 +1,4 @@
-package io.machinepool.examples.junit;
+package io.machinepool.junit5;
 
 import io.machinepool.Lease;
 import io.machinepool.MachinePool;
@@ -7,8 +7,11 @@ import java.lang.reflect.Executable;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionConfigurationException;
@@ -17,6 +20,7 @@ import org.junit.jupiter.api.extension.ExtensionContext.Namespace;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolutionException;
 import org.junit.jupiter.api.extension.ParameterResolver;
+import org.junit.jupiter.api.extension.TestInstances;
 import org.junit.platform.commons.support.AnnotationSupport;
 import org.junit.platform.commons.support.HierarchyTraversalMode;
 import org.junit.platform.commons.support.ReflectionSupport;
@@ -31,9 +35,10 @@ import org.slf4j.LoggerFactory;
  * <p>Everything it holds lives in JUnit's {@link ExtensionContext.Store}: each lease in the store
  * of the class or test it belongs to, closed (unlocked) when that class or test is done, whether it
  * passed, failed or threw, and also when a later field of the same scope could not be locked; the
- * pool of each {@link PoolProvider} in the store of the test run, created once even when tests run
- * in parallel, and closed when the run ends. All checks of the declarations of a test class run
- * before anything is locked for it.
+ * lease of a static field in the store of the test run, with one use of it in the store of each
+ * class running with it, the last of which unlocks it; the pool of each {@link PoolProvider} in the
+ * store of the test run, created once even when tests run in parallel, and closed when the run
+ * ends. All checks of the declarations of a test class run before anything is locked for it.
  *
  * <p>Use it through {@link MachinePoolTest @MachinePoolTest};
  * {@code @ExtendWith(MachinePoolExtension.class)} alone uses the {@link DefaultPoolProvider}.
@@ -48,34 +53,85 @@ public final class MachinePoolExtension
 
   /**
    * Checks every {@code @LockedMachines} field of the test class, then locks the machines of the
-   * static ones and injects them.
+   * static ones (or joins the lease another class running now holds for the same field) and injects
+   * them; under {@link TestInstance.Lifecycle#PER_CLASS} also those of the instance fields of the
+   * class's one test instance.
    *
    * @param context the class's context
    */
   @Override
   public void beforeAll(ExtensionContext context) {
-    for (FieldDeclaration field : fields(context.getRequiredTestClass())) {
-      if (field.isStatic()) {
-        field.inject(context, null);
+    List<FieldDeclaration> fields = fields(context.getRequiredTestClass());
+    boolean perClass =
+        context.getTestInstanceLifecycle().orElse(TestInstance.Lifecycle.PER_METHOD)
+            == TestInstance.Lifecycle.PER_CLASS;
+    List<Object> instances =
+        perClass
+            ? context.getTestInstances().map(TestInstances::getAllInstances).orElse(List.of())
+            : List.of();
+    Map<Object, List<FieldDeclaration>> instanceFields = new LinkedHashMap<>();
+    for (Object instance : instances) {
+      if (!isClassScoped(context, instance)) {
+        instanceFields.put(instance, fields(instance.getClass())); // checked before any lock
       }
     }
+    for (FieldDeclaration field : fields) {
+      if (field.isStatic()) {
+        shareStatic(context, field);
+      }
+    }
+    instanceFields.forEach(
+        (instance, declared) -> {
+          context.getStore(NAMESPACE).put(new InstanceKey(instance), instance);
+          for (FieldDeclaration field : declared) {
+            if (!field.isStatic()) {
+              field.inject(context, instance);
+            }
+          }
+        });
   }
 
   /**
    * Locks the machines of the {@code @LockedMachines} instance fields and injects them, for each
-   * test instance (the outer ones of a {@code @Nested} test too).
+   * test instance (the outer ones of a {@code @Nested} test too) that was not created for the whole
+   * class ({@link TestInstance.Lifecycle#PER_CLASS}): those got their leases in {@link
+   * #beforeAll(ExtensionContext)}.
    *
    * @param context the test's context
    */
   @Override
   public void beforeEach(ExtensionContext context) {
     for (Object instance : context.getRequiredTestInstances().getAllInstances()) {
+      if (isClassScoped(context, instance)) {
+        continue;
+      }
       for (FieldDeclaration field : fields(instance.getClass())) {
         if (!field.isStatic()) {
           field.inject(context, instance);
         }
       }
     }
+  }
+
+  /** Whether an instance's fields got leases for a whole class, in this context or an outer one. */
+  private static boolean isClassScoped(ExtensionContext context, Object instance) {
+    return context.getStore(NAMESPACE).get(new InstanceKey(instance)) != null;
+  }
+
+  /**
+   * Gives a class running now the lease of a static field: the one that another class using the
+   * same field (a subclass of the class that declares it) holds now, else a new one; the class's
+   * store lets go of it when the class is done, and the last class to let go unlocks it.
+   */
+  private static void shareStatic(ExtensionContext context, FieldDeclaration field) {
+    StaticLease shared =
+        context
+            .getRoot()
+            .getStore(NAMESPACE)
+            .getOrComputeIfAbsent(
+                new StaticKey(field.field()), key -> new StaticLease(field), StaticLease.class);
+    shared.join(context);
+    context.getStore(NAMESPACE).put(new StaticUseKey(field.field()), new StaticUse(shared));
   }
 
   /**
@@ -215,13 +271,100 @@ public final class MachinePoolExtension
     }
 
     void inject(ExtensionContext context, Object target) {
-      Lease lease = lock(context, declaration);
+      set(target, lock(context, declaration));
+    }
+
+    void set(Object target, Lease lease) {
       try {
         field.set(target, declaration.valueFor(lease));
       } catch (IllegalAccessException e) {
         throw new ExtensionConfigurationException(
             "@LockedMachines " + declaration.where() + " could not be set: " + e.getMessage(), e);
       }
+    }
+  }
+
+  /** The store key marking a test instance whose instance fields hold leases for its class. */
+  private static final class InstanceKey {
+    private final Object instance;
+
+    InstanceKey(Object instance) {
+      this.instance = instance;
+    }
+
+    @Override
+    public boolean equals(Object other) {
+      return other instanceof InstanceKey key && key.instance == instance;
+    }
+
+    @Override
+    public int hashCode() {
+      return System.identityHashCode(instance);
+    }
+  }
+
+  /** The run's store key of the lease of a static field. */
+  private record StaticKey(Field field) {}
+
+  /** A class's store key of its use of the lease of a static field. */
+  private record StaticUseKey(Field field) {}
+
+  /**
+   * The lease of one static field, shared by the classes using it at the same time: locked when the
+   * first of them starts, unlocked when the last of them is done. Its description names the class
+   * that declares the field.
+   */
+  private static final class StaticLease {
+    private final FieldDeclaration field;
+    private Lease lease;
+    private int users;
+
+    StaticLease(FieldDeclaration field) {
+      this.field = field;
+    }
+
+    /** Locks, unless a class running now holds the lease already, and sets the field. */
+    synchronized void join(ExtensionContext context) {
+      if (users == 0) {
+        Lease locked =
+            pool(context)
+                .lock(field.declaration().request(name(field.field().getDeclaringClass())));
+        try {
+          field.set(null, locked);
+        } catch (RuntimeException e) {
+          locked.close();
+          throw e;
+        }
+        lease = locked;
+        log.debug("{} holds {}", field.declaration().where(), locked.names());
+      } else {
+        log.debug(
+            "{} shares {} with {} other class(es)",
+            field.declaration().where(),
+            lease.names(),
+            users);
+      }
+      users++;
+    }
+
+    /** Lets go of the lease; the last user unlocks it. */
+    synchronized void leave() {
+      users--;
+      if (users == 0) {
+        Lease held = lease;
+        lease = null;
+        held.close();
+      }
+    }
+  }
+
+  /** One class's use of a static field's lease, let go of when the class's store is closed. */
+  @SuppressWarnings("deprecation")
+  private record StaticUse(StaticLease shared)
+      implements AutoCloseable, ExtensionContext.Store.CloseableResource {
+    @Override
+    public void close() {
+      shared.leave();
     }
   }
 
