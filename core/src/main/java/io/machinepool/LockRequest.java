@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * What to lock: either named machines, or a number of free machines of one or more machine types.
@@ -20,81 +21,77 @@ import java.util.List;
  *     .build();
  * }</pre>
  *
- * @param owner who will hold the lock, by convention {@code user@hostname}
- * @param description free text on the lock (a job id or path), or {@code null}
- * @param names the machines to lock by name; empty when locking by type
- * @param machineTypes the pools to take machines from; empty when locking by name
- * @param count how many machines to lock, at most 1000; for a request by name, the number of names
- *     (at most 1000)
- * @param osType for VM slots the OS to install, for physical machines a filter; or {@code null}
- * @param osVersion likewise for the OS version, or {@code null}
- * @param arch likewise for the architecture, or {@code null}
- * @param waitUpTo how long to wait in the queue when the machines are not free, at most 7 days;
- *     zero fails at once
- * @param keepUntilUnlocked when {@code true} the lock has no lease expiry and survives the JVM
- *     (teuthology-lock {@code --lock} semantics): only an explicit unlock frees it
- * @param priority the request's place among requests that wait: lower is served first, as with
- *     teuthology's {@code --priority}; 0 to 1,000,000, default {@value #DEFAULT_PRIORITY}
+ * <p>Two requests are equal when every field is. Fields added later get a builder method and a
+ * default, so code that builds requests keeps compiling.
  */
-public record LockRequest(
-    String owner,
-    String description,
-    List<String> names,
-    List<String> machineTypes,
-    int count,
-    String osType,
-    String osVersion,
-    String arch,
-    Duration waitUpTo,
-    boolean keepUntilUnlocked,
-    int priority) {
-
+public final class LockRequest {
   /** The priority of a request that does not set one, as teuthology's jobs have by default. */
   public static final int DEFAULT_PRIORITY = 1000;
 
   /** The largest priority number (the least urgent). */
   public static final int MAX_PRIORITY = 1_000_000;
 
-  /**
-   * Validates the request as a whole.
-   *
-   * @throws InvalidRequestException when a value breaks the rule given for it in this class's
-   *     documentation
-   */
-  public LockRequest {
-    Checks.owner(owner);
-    Checks.description(description);
-    names = Checks.machineNames(names == null ? List.of() : names);
-    machineTypes =
-        Checks.notNull(machineTypes, "machine types").stream()
+  private final String owner;
+  private final String description;
+  private final List<String> names;
+  private final List<String> machineTypes;
+  private final int count;
+  private final String osType;
+  private final String osVersion;
+  private final String arch;
+  private final Duration waitUpTo;
+  private final boolean keepUntilUnlocked;
+  private final int priority;
+
+  /** Validates the request as a whole: the one place its rules are checked. */
+  private LockRequest(Builder builder) {
+    Checks.owner(builder.owner);
+    Checks.description(builder.description);
+    List<String> namesGiven = Checks.machineNames(builder.names);
+    List<String> typesGiven =
+        Checks.notNull(builder.machineTypes, "machine types").stream()
             .map(Checks::machineType)
             .distinct()
             .toList();
-    Checks.osField(osType, "OS type");
-    Checks.osField(osVersion, "OS version");
-    Checks.osField(arch, "arch");
-    Checks.notNegative(waitUpTo, "waitUpTo");
-    Checks.priority(priority, MAX_PRIORITY);
-    if (osVersion != null && osType == null) {
+    Checks.osField(builder.osType, "OS type");
+    Checks.osField(builder.osVersion, "OS version");
+    Checks.osField(builder.arch, "arch");
+    Checks.notNegative(builder.waitUpTo, "waitUpTo");
+    Checks.priority(builder.priority, MAX_PRIORITY);
+    if (builder.osVersion != null && builder.osType == null) {
       throw new InvalidRequestException("an OS version needs an OS type: use os(type, version)");
     }
-    if (!names.isEmpty() && !machineTypes.isEmpty()) {
+    if (!namesGiven.isEmpty() && !typesGiven.isEmpty()) {
       throw new InvalidRequestException(
           "lock either named machines or a number of a machine type, not both");
     }
-    if (names.isEmpty() && machineTypes.isEmpty()) {
+    if (namesGiven.isEmpty() && typesGiven.isEmpty()) {
       throw new InvalidRequestException(
           "say what to lock: names(...) or machineType(...) with count(...)");
     }
-    if (!names.isEmpty()) {
-      if (count != 0 && count != names.size()) {
+    if (!namesGiven.isEmpty()) {
+      if (builder.count != 0 && builder.count != namesGiven.size()) {
         throw new InvalidRequestException(
-            "count " + count + " does not match the " + names.size() + " machines named");
+            "count "
+                + builder.count
+                + " does not match the "
+                + namesGiven.size()
+                + " machines named");
       }
-      count = names.size();
+      this.count = namesGiven.size();
     } else {
-      Checks.count(count);
+      this.count = Checks.count(builder.count);
     }
+    this.owner = builder.owner;
+    this.description = builder.description;
+    this.names = namesGiven;
+    this.machineTypes = typesGiven;
+    this.osType = builder.osType;
+    this.osVersion = builder.osVersion;
+    this.arch = builder.arch;
+    this.waitUpTo = builder.waitUpTo;
+    this.keepUntilUnlocked = builder.keepUntilUnlocked;
+    this.priority = builder.priority;
   }
 
   /**
@@ -107,12 +104,216 @@ public record LockRequest(
   }
 
   /**
+   * Who will hold the lock.
+   *
+   * @return by convention {@code user@hostname}
+   */
+  public String owner() {
+    return owner;
+  }
+
+  /**
+   * The lock's description.
+   *
+   * @return free text on the lock (a job id or path), or {@code null}
+   */
+  public String description() {
+    return description;
+  }
+
+  /**
+   * The machines to lock by name.
+   *
+   * @return the names; empty when locking by type
+   */
+  public List<String> names() {
+    return names;
+  }
+
+  /**
+   * The pools to take machines from.
+   *
+   * @return the machine types; empty when locking by name
+   */
+  public List<String> machineTypes() {
+    return machineTypes;
+  }
+
+  /**
+   * How many machines to lock.
+   *
+   * @return 1 to 1000; for a request by name, the number of names
+   */
+  public int count() {
+    return count;
+  }
+
+  /**
+   * The OS: for VM slots the OS to install, for physical machines a filter.
+   *
+   * @return the OS type, or {@code null}
+   */
+  public String osType() {
+    return osType;
+  }
+
+  /**
+   * The OS version, installed or filtered on like {@link #osType()}.
+   *
+   * @return the OS version, or {@code null}
+   */
+  public String osVersion() {
+    return osVersion;
+  }
+
+  /**
+   * The architecture, installed or filtered on like {@link #osType()}.
+   *
+   * @return the architecture, or {@code null}
+   */
+  public String arch() {
+    return arch;
+  }
+
+  /**
+   * How long to wait in the queue when the machines are not free.
+   *
+   * @return at most 7 days; zero fails at once
+   */
+  public Duration waitUpTo() {
+    return waitUpTo;
+  }
+
+  /**
+   * Whether the lock is kept until unlocked: no lease expiry, and it survives the JVM
+   * (teuthology-lock {@code --lock} semantics); only an explicit unlock frees it.
+   *
+   * @return {@code true} for such a lock
+   */
+  public boolean keepUntilUnlocked() {
+    return keepUntilUnlocked;
+  }
+
+  /**
+   * The request's place among requests that wait: lower is served first, as with teuthology's
+   * {@code --priority}.
+   *
+   * @return 0 to {@value #MAX_PRIORITY}, default {@value #DEFAULT_PRIORITY}
+   */
+  public int priority() {
+    return priority;
+  }
+
+  /**
+   * A builder holding this request's values, to build a request that differs in some of them. For a
+   * request by name the count is left unset, so that names may be added.
+   *
+   * @return a new builder
+   */
+  public Builder toBuilder() {
+    Builder builder = new Builder();
+    builder.owner = owner;
+    builder.description = description;
+    builder.names.addAll(names);
+    builder.machineTypes.addAll(machineTypes);
+    builder.count = byName() ? 0 : count;
+    builder.osType = osType;
+    builder.osVersion = osVersion;
+    builder.arch = arch;
+    builder.waitUpTo = waitUpTo;
+    builder.keepUntilUnlocked = keepUntilUnlocked;
+    builder.priority = priority;
+    return builder;
+  }
+
+  /**
+   * What the request asks for, in a few words, as {@link Waiter#asks()} says it of a waiting
+   * request: {@code 5 smithi}, {@code 2 smithi/mira with os ubuntu 22.04}, or the names of its
+   * machines.
+   *
+   * @return the words
+   */
+  public String asks() {
+    return Waiter.asks(names, machineTypes, count, osType, osVersion, arch);
+  }
+
+  /**
    * Whether machines are requested by name.
    *
    * @return {@code true} for a request by name
    */
   public boolean byName() {
     return !names.isEmpty();
+  }
+
+  /**
+   * Whether the other object is a request with equal fields.
+   *
+   * @param other the object to compare with
+   * @return {@code true} when every field is equal
+   */
+  @Override
+  public boolean equals(Object other) {
+    return other instanceof LockRequest that
+        && count == that.count
+        && keepUntilUnlocked == that.keepUntilUnlocked
+        && priority == that.priority
+        && owner.equals(that.owner)
+        && Objects.equals(description, that.description)
+        && names.equals(that.names)
+        && machineTypes.equals(that.machineTypes)
+        && Objects.equals(osType, that.osType)
+        && Objects.equals(osVersion, that.osVersion)
+        && Objects.equals(arch, that.arch)
+        && waitUpTo.equals(that.waitUpTo);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(
+        owner,
+        description,
+        names,
+        machineTypes,
+        count,
+        osType,
+        osVersion,
+        arch,
+        waitUpTo,
+        keepUntilUnlocked,
+        priority);
+  }
+
+  /**
+   * Every field, in the form a record prints.
+   *
+   * @return e.g. {@code LockRequest[owner=alice@build7, ...]}
+   */
+  @Override
+  public String toString() {
+    return "LockRequest[owner="
+        + owner
+        + ", description="
+        + description
+        + ", names="
+        + names
+        + ", machineTypes="
+        + machineTypes
+        + ", count="
+        + count
+        + ", osType="
+        + osType
+        + ", osVersion="
+        + osVersion
+        + ", arch="
+        + arch
+        + ", waitUpTo="
+        + waitUpTo
+        + ", keepUntilUnlocked="
+        + keepUntilUnlocked
+        + ", priority="
+        + priority
+        + "]";
   }
 
   /**
@@ -302,18 +503,7 @@ public record LockRequest(
      * @throws InvalidRequestException when the request breaks a rule
      */
     public LockRequest build() {
-      return new LockRequest(
-          owner,
-          description,
-          names,
-          machineTypes,
-          count,
-          osType,
-          osVersion,
-          arch,
-          waitUpTo,
-          keepUntilUnlocked,
-          priority);
+      return new LockRequest(this);
     }
   }
 }

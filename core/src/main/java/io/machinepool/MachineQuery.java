@@ -3,50 +3,138 @@ package io.machinepool;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * Which machines to list. Every criterion is optional; those given must all hold. Build one with
- * {@link #builder()}; {@link #all()} matches every machine.
- *
- * @param names only these machines; empty for any
- * @param machineTypes only these types; empty for any
- * @param locked only locked ({@code true}) or free ({@code false}) machines; {@code null} for both
- * @param up only up ({@code true}) or down ({@code false}) machines; {@code null} for both
- * @param owner only machines locked by this owner, or {@code null}
- * @param description only machines whose description equals this, or {@code null}
- * @param descriptionContains only machines whose description contains this, or {@code null}
- * @param osType only machines with this OS type, or {@code null}
- * @param osVersion only machines with this OS version, or {@code null}
- * @param vpsHost only VM slots on this VM host, or {@code null}
+ * {@link #builder()}; {@link #all()} matches every machine. Two queries are equal when every
+ * criterion is.
  */
-public record MachineQuery(
-    List<String> names,
-    List<String> machineTypes,
-    Boolean locked,
-    Boolean up,
-    String owner,
-    String description,
-    String descriptionContains,
-    String osType,
-    String osVersion,
-    String vpsHost) {
-
+public final class MachineQuery {
   private static final MachineQuery ALL = builder().build();
 
-  /** Validates every criterion. */
-  public MachineQuery {
-    names = Checks.machineNames(names == null ? List.of() : names);
-    machineTypes =
-        (machineTypes == null ? List.<String>of() : machineTypes)
-            .stream().map(Checks::machineType).distinct().toList();
-    if (owner != null) {
-      Checks.owner(owner);
+  private final List<String> names;
+  private final List<String> machineTypes;
+  private final Boolean locked;
+  private final Boolean up;
+  private final String owner;
+  private final String description;
+  private final String descriptionContains;
+  private final String osType;
+  private final String osVersion;
+  private final String vpsHost;
+
+  /** Validates every criterion: the one place the rules of a query are checked. */
+  private MachineQuery(Builder builder) {
+    this.names = Checks.machineNames(builder.names);
+    this.machineTypes = builder.machineTypes.stream().map(Checks::machineType).distinct().toList();
+    if (builder.owner != null) {
+      Checks.owner(builder.owner);
     }
-    Checks.description(description);
-    Checks.description(descriptionContains);
-    Checks.osField(osType, "OS type");
-    Checks.osField(osVersion, "OS version");
-    Checks.optionalMachineName(vpsHost, "VM host name");
+    Checks.description(builder.description);
+    Checks.description(builder.descriptionContains);
+    Checks.osField(builder.osType, "OS type");
+    Checks.osField(builder.osVersion, "OS version");
+    Checks.optionalMachineName(builder.vpsHost, "VM host name");
+    this.locked = builder.locked;
+    this.up = builder.up;
+    this.owner = builder.owner;
+    this.description = builder.description;
+    this.descriptionContains = builder.descriptionContains;
+    this.osType = builder.osType;
+    this.osVersion = builder.osVersion;
+    this.vpsHost = builder.vpsHost;
+  }
+
+  /**
+   * The criterion: only these machines.
+   *
+   * @return the names; empty for any
+   */
+  public List<String> names() {
+    return names;
+  }
+
+  /**
+   * The criterion: only these machine types.
+   *
+   * @return the types; empty for any
+   */
+  public List<String> machineTypes() {
+    return machineTypes;
+  }
+
+  /**
+   * The criterion: only locked or only free machines.
+   *
+   * @return {@code true} for locked machines only, {@code false} for free ones, {@code null} for
+   *     both
+   */
+  public Boolean locked() {
+    return locked;
+  }
+
+  /**
+   * The criterion: only up or only down machines.
+   *
+   * @return {@code true} for up machines only, {@code false} for down ones, {@code null} for both
+   */
+  public Boolean up() {
+    return up;
+  }
+
+  /**
+   * The criterion: only machines locked by this owner.
+   *
+   * @return the owner, or {@code null}
+   */
+  public String owner() {
+    return owner;
+  }
+
+  /**
+   * The criterion: only machines whose description equals this.
+   *
+   * @return the description, or {@code null}
+   */
+  public String description() {
+    return description;
+  }
+
+  /**
+   * The criterion: only machines whose description contains this.
+   *
+   * @return the text, or {@code null}
+   */
+  public String descriptionContains() {
+    return descriptionContains;
+  }
+
+  /**
+   * The criterion: only machines with this OS type.
+   *
+   * @return the OS type, or {@code null}
+   */
+  public String osType() {
+    return osType;
+  }
+
+  /**
+   * The criterion: only machines with this OS version.
+   *
+   * @return the OS version, or {@code null}
+   */
+  public String osVersion() {
+    return osVersion;
+  }
+
+  /**
+   * The criterion: only VM slots on this VM host.
+   *
+   * @return the VM host's name, or {@code null}
+   */
+  public String vpsHost() {
+    return vpsHost;
   }
 
   /**
@@ -65,6 +153,72 @@ public record MachineQuery(
    */
   public static Builder builder() {
     return new Builder();
+  }
+
+  /**
+   * Whether the other object is a query with equal criteria.
+   *
+   * @param other the object to compare with
+   * @return {@code true} when every criterion is equal
+   */
+  @Override
+  public boolean equals(Object other) {
+    return other instanceof MachineQuery that
+        && names.equals(that.names)
+        && machineTypes.equals(that.machineTypes)
+        && Objects.equals(locked, that.locked)
+        && Objects.equals(up, that.up)
+        && Objects.equals(owner, that.owner)
+        && Objects.equals(description, that.description)
+        && Objects.equals(descriptionContains, that.descriptionContains)
+        && Objects.equals(osType, that.osType)
+        && Objects.equals(osVersion, that.osVersion)
+        && Objects.equals(vpsHost, that.vpsHost);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(
+        names,
+        machineTypes,
+        locked,
+        up,
+        owner,
+        description,
+        descriptionContains,
+        osType,
+        osVersion,
+        vpsHost);
+  }
+
+  /**
+   * Every criterion, in the form a record prints.
+   *
+   * @return e.g. {@code MachineQuery[names=[], machineTypes=[smithi], locked=true, ...]}
+   */
+  @Override
+  public String toString() {
+    return "MachineQuery[names="
+        + names
+        + ", machineTypes="
+        + machineTypes
+        + ", locked="
+        + locked
+        + ", up="
+        + up
+        + ", owner="
+        + owner
+        + ", description="
+        + description
+        + ", descriptionContains="
+        + descriptionContains
+        + ", osType="
+        + osType
+        + ", osVersion="
+        + osVersion
+        + ", vpsHost="
+        + vpsHost
+        + "]";
   }
 
   /** Builds a {@link MachineQuery}; every method returns this builder. */
@@ -202,17 +356,7 @@ public record MachineQuery(
      * @return the query
      */
     public MachineQuery build() {
-      return new MachineQuery(
-          names,
-          machineTypes,
-          locked,
-          up,
-          owner,
-          description,
-          descriptionContains,
-          osType,
-          osVersion,
-          vpsHost);
+      return new MachineQuery(this);
     }
   }
 }

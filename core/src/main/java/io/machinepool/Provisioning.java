@@ -143,11 +143,11 @@ final class Provisioning {
         failures.addAll(failuresOf(machine, cause));
       } catch (TimeoutException e) {
         futures.get(i).cancel(true);
-        failures.add(new ProvisioningException.Failure(machine.name(), timedOut, null, null));
+        failures.add(ProvisioningException.Failure.of(machine.name(), timedOut, null, null));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         futures.forEach(f -> f.cancel(true));
-        failures.add(new ProvisioningException.Failure(machine.name(), "interrupted", null, null));
+        failures.add(ProvisioningException.Failure.of(machine.name(), "interrupted", null, null));
         break;
       }
     }
@@ -162,7 +162,7 @@ final class Provisioning {
       return p.failures();
     }
     return List.of(
-        new ProvisioningException.Failure(machine.name(), String.valueOf(cause), null, null));
+        ProvisioningException.Failure.of(machine.name(), String.valueOf(cause), null, null));
   }
 
   private Machine prepareOne(Machine machine, LockRequest request) throws InterruptedException {

@@ -1,6 +1,7 @@
 package io.machinepool;
 
 import java.util.List;
+import java.util.Objects;
 import java.util.OptionalInt;
 import java.util.stream.Collectors;
 
@@ -16,22 +17,101 @@ public class ProvisioningException extends MachinePoolException {
   private static final long serialVersionUID = 1L;
 
   /**
-   * One machine's failure.
-   *
-   * @param machine the machine's name
-   * @param reason what went wrong, in words
-   * @param exitCode the exit code of the tool, or {@code null} when no tool ran or it was killed
-   * @param stderrTail the last lines of the tool's standard error, empty when there was none
+   * One machine's failure: a report, which anyone may make with {@link #of(String, String, Integer,
+   * String)}. Two failures are equal when every field is.
    */
-  public record Failure(String machine, String reason, Integer exitCode, String stderrTail) {
-    /** Validates and normalises the fields. */
-    public Failure {
+  public static final class Failure {
+    private final String machine;
+    private final String reason;
+    private final Integer exitCode;
+    private final String stderrTail;
+
+    private Failure(String machine, String reason, Integer exitCode, String stderrTail) {
       if (machine == null || reason == null) {
         throw new IllegalArgumentException("machine and reason are required");
       }
-      stderrTail = stderrTail == null ? "" : stderrTail;
+      this.machine = machine;
+      this.reason = reason;
+      this.exitCode = exitCode;
+      this.stderrTail = stderrTail == null ? "" : stderrTail;
     }
 
+    /**
+     * One machine's failure.
+     *
+     * @param machine the machine's name
+     * @param reason what went wrong, in words
+     * @param exitCode the exit code of the tool, or {@code null} when no tool ran or it was killed
+     * @param stderrTail the last lines of the tool's standard error, or {@code null} when there was
+     *     none
+     * @return the failure
+     * @throws IllegalArgumentException when the machine or the reason is {@code null}
+     */
+    public static Failure of(String machine, String reason, Integer exitCode, String stderrTail) {
+      return new Failure(machine, reason, exitCode, stderrTail);
+    }
+
+    /**
+     * The machine that failed.
+     *
+     * @return the machine's name
+     */
+    public String machine() {
+      return machine;
+    }
+
+    /**
+     * What went wrong.
+     *
+     * @return what went wrong, in words
+     */
+    public String reason() {
+      return reason;
+    }
+
+    /**
+     * The exit code of the tool that failed.
+     *
+     * @return the exit code, or {@code null} when no tool ran or it was killed
+     */
+    public Integer exitCode() {
+      return exitCode;
+    }
+
+    /**
+     * The tail of the tool's standard error.
+     *
+     * @return the last lines of the tool's standard error, empty when there was none
+     */
+    public String stderrTail() {
+      return stderrTail;
+    }
+
+    /**
+     * Whether the other object is a failure with equal fields.
+     *
+     * @param other the object to compare with
+     * @return {@code true} when every field is equal
+     */
+    @Override
+    public boolean equals(Object other) {
+      return other instanceof Failure that
+          && machine.equals(that.machine)
+          && reason.equals(that.reason)
+          && Objects.equals(exitCode, that.exitCode)
+          && stderrTail.equals(that.stderrTail);
+    }
+
+    @Override
+    public int hashCode() {
+      return Objects.hash(machine, reason, exitCode, stderrTail);
+    }
+
+    /**
+     * The failure in words: the machine, the reason, the exit code and the standard error's tail.
+     *
+     * @return e.g. {@code vpm011: timed out after 600 s}
+     */
     @Override
     public String toString() {
       StringBuilder text = new StringBuilder(machine).append(": ").append(reason);
@@ -58,7 +138,7 @@ public class ProvisioningException extends MachinePoolException {
    */
   public ProvisioningException(
       String machine, String reason, Integer exitCode, String stderrTail, Throwable cause) {
-    this(List.of(new Failure(machine, reason, exitCode, stderrTail)), cause);
+    this(List.of(Failure.of(machine, reason, exitCode, stderrTail)), cause);
   }
 
   /**

@@ -1,6 +1,7 @@
 package io.machinepool;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -68,7 +69,8 @@ class ValuesTest {
             List.of(
                 new Summary.Entry("smithi", null, 5, 4),
                 new Summary.Entry("smithi", "alice@h", 2, 2),
-                new Summary.Entry("vps", "bob@h", 1, 1)));
+                new Summary.Entry("vps", "bob@h", 1, 1)),
+            List.of());
     assertThat(summary.of("smithi")).isEqualTo(new Summary.TypeTotals("smithi", 7, 6, 2, 4));
     assertThat(summary.of("vps")).isEqualTo(new Summary.TypeTotals("vps", 1, 1, 1, 0));
     assertThat(summary.of("mira")).isEqualTo(new Summary.TypeTotals("mira", 0, 0, 0, 0));
@@ -105,8 +107,8 @@ class ValuesTest {
     ProvisioningException e =
         new ProvisioningException(
             List.of(
-                new ProvisioningException.Failure("vpm011", "timed out after 600 s", null, ""),
-                new ProvisioningException.Failure(
+                ProvisioningException.Failure.of("vpm011", "timed out after 600 s", null, ""),
+                ProvisioningException.Failure.of(
                     "vpm012", "create failed", 1, "line1\nlibvirt: no space\n")),
             null);
     assertThat(e.getMessage())
@@ -117,5 +119,122 @@ class ValuesTest {
     assertThat(e.machine()).isEqualTo("vpm011");
     assertThat(e.exitCode()).isEmpty();
     assertThat(e.failures()).hasSize(2);
+  }
+
+  @Test
+  void aRequestRebuiltFromItsBuilderIsEqualAndTakesAChange() {
+    LockRequest request =
+        LockRequest.builder()
+            .owner("alice@h")
+            .description("run-1")
+            .machineTypes("smithi", "mira")
+            .count(2)
+            .os("ubuntu", "22.04")
+            .arch("x86_64")
+            .waitUpTo(Duration.ofMinutes(5))
+            .priority(50)
+            .build();
+
+    assertThat(request.toBuilder().build()).isEqualTo(request).hasSameHashCodeAs(request);
+    assertThat(request.toBuilder().priority(10).build().priority()).isEqualTo(10);
+    assertThat(request.toBuilder().priority(10).build()).isNotEqualTo(request);
+    assertThat(request.toString()).startsWith("LockRequest[owner=alice@h, description=run-1,");
+  }
+
+  @Test
+  void aRequestByNameRebuiltFromItsBuilderMayNameMoreMachines() {
+    LockRequest request = LockRequest.builder().owner("alice@h").names("a.front").build();
+
+    LockRequest more = request.toBuilder().names("b.front").build();
+
+    assertThat(more.names()).containsExactly("a.front", "b.front");
+    assertThat(more.count()).isEqualTo(2);
+  }
+
+  @Test
+  void aRequestSaysWhatItAsksForAsAWaiterDoes() {
+    LockRequest request =
+        LockRequest.builder().machineTypes("smithi", "mira").count(2).os("ubuntu", "22.04").build();
+    Waiter waiter =
+        new Waiter(
+            1,
+            "a@b",
+            null,
+            List.of(),
+            List.of("smithi", "mira"),
+            2,
+            "ubuntu",
+            "22.04",
+            null,
+            1000,
+            null);
+
+    assertThat(request.asks()).isEqualTo("2 smithi/mira with os ubuntu 22.04");
+    assertThat(waiter.asks()).isEqualTo(request.asks());
+  }
+
+  @Test
+  void aMachineSpecBuiltFieldByFieldEqualsTheOneRefinedFromAFactory() {
+    MachineSpec refined =
+        MachineSpec.vm("v.front", "vps", "h.front")
+            .withMacAddress("52:54:00:00:00:11")
+            .withArch("x86_64")
+            .withOs("ubuntu", "22.04")
+            .withUp(false)
+            .withSshPort(2222);
+
+    MachineSpec built =
+        MachineSpec.builder()
+            .name("v.front")
+            .machineType("vps")
+            .vpsHost("h.front")
+            .macAddress("52:54:00:00:00:11")
+            .arch("x86_64")
+            .os("ubuntu", "22.04")
+            .up(false)
+            .sshPort(2222)
+            .build();
+
+    assertThat(built).isEqualTo(refined).hasSameHashCodeAs(refined);
+    assertThat(built.toBuilder().build()).isEqualTo(built);
+    assertThat(built.toBuilder().up(true).build()).isNotEqualTo(built);
+  }
+
+  @Test
+  void aMachineSpecBuilderValidatesWhatItBuilds() {
+    assertThatThrownBy(() -> MachineSpec.builder().machineType("smithi").build())
+        .isInstanceOf(InvalidRequestException.class);
+    assertThatThrownBy(
+            () ->
+                MachineSpec.builder().name("a.front").machineType("vps").vpsHost("a.front").build())
+        .isInstanceOf(InvalidRequestException.class)
+        .hasMessageContaining("cannot be its own VM host");
+  }
+
+  @Test
+  void aMachineReachedAtAnotherPortKeepsItsNameLockAndKeys() {
+    Machine machine = machine("vpm011.front", List.of(ED25519));
+
+    Machine forwarded = machine.withSshPort(2222);
+
+    assertThat(forwarded.sshPort()).isEqualTo(2222);
+    assertThat(forwarded.withSshPort(null)).isEqualTo(machine);
+    assertThat(forwarded.name()).isEqualTo(machine.name());
+    assertThat(forwarded.lockedBy()).isEqualTo(machine.lockedBy());
+    assertThat(forwarded.hostKeys()).containsExactly(ED25519);
+    assertThatThrownBy(() -> machine.withSshPort(0)).isInstanceOf(InvalidRequestException.class);
+  }
+
+  @Test
+  void machinesAreEqualByEveryFieldAndPrintLikeARecord() {
+    Machine machine = machine("vpm011.front", List.of(ED25519));
+
+    assertThat(machine("vpm011.front", List.of(ED25519)))
+        .isEqualTo(machine)
+        .hasSameHashCodeAs(machine);
+    assertThat(machine.withHostKeys(List.of())).isNotEqualTo(machine);
+    assertThat(machine.toString())
+        .startsWith("Machine[name=vpm011.front, machineType=vps, vpsHost=mira001, up=true,")
+        .endsWith(", sshPort=null, generation=1]");
   }
 }

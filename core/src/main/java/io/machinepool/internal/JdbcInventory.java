@@ -360,9 +360,10 @@ public final class JdbcInventory {
         ResultSet rs = select.executeQuery()) {
       while (rs.next()) {
         entries.add(
-            new Summary.Entry(rs.getString(1), rs.getString(2), rs.getInt(3), rs.getInt(4)));
+            ApiValues.factory()
+                .summaryEntry(rs.getString(1), rs.getString(2), rs.getInt(3), rs.getInt(4)));
       }
     }
-    return new Summary(entries);
+    return ApiValues.factory().summary(entries, List.of());
   }
 }

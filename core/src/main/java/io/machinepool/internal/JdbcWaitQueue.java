@@ -539,18 +539,19 @@ public final class JdbcWaitQueue {
     }
 
     Waiter waiter(int position) {
-      return new Waiter(
-          position,
-          owner,
-          description,
-          names,
-          machineTypes,
-          count,
-          osType,
-          osVersion,
-          arch,
-          priority,
-          joined);
+      return ApiValues.factory()
+          .waiter(
+              position,
+              owner,
+              description,
+              names,
+              machineTypes,
+              count,
+              osType,
+              osVersion,
+              arch,
+              priority,
+              joined);
     }
   }
 }

@@ -46,7 +46,7 @@ final class MachineRows {
     return "SELECT " + COLUMNS + from(database) + " WHERE " + where;
   }
 
-  /** One machine row as read, with the lease fields the public record does not carry. */
+  /** One machine row as read, with the lease fields the public {@link Machine} does not carry. */
   record Row(Machine machine, String leaseToken, Instant leaseExpires) {}
 
   /**
@@ -89,22 +89,23 @@ final class MachineRows {
     int port = rs.getInt(13);
     Integer sshPort = rs.wasNull() ? null : port;
     Machine machine =
-        new Machine(
-            rs.getString(1),
-            rs.getString(2),
-            rs.getString(3),
-            rs.getBoolean(4),
-            rs.getBoolean(5),
-            rs.getString(6),
-            dialect.instant(rs, 7),
-            rs.getString(8),
-            rs.getString(9),
-            rs.getString(10),
-            rs.getString(11),
-            rs.getString(12),
-            List.of(),
-            sshPort,
-            rs.getLong(16));
+        ApiValues.factory()
+            .machine(
+                rs.getString(1),
+                rs.getString(2),
+                rs.getString(3),
+                rs.getBoolean(4),
+                rs.getBoolean(5),
+                rs.getString(6),
+                dialect.instant(rs, 7),
+                rs.getString(8),
+                rs.getString(9),
+                rs.getString(10),
+                rs.getString(11),
+                rs.getString(12),
+                List.of(),
+                sshPort,
+                rs.getLong(16));
     return new Row(machine, rs.getString(14), dialect.instant(rs, 15));
   }
 

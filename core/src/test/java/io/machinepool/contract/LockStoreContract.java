@@ -19,6 +19,7 @@ import io.machinepool.PoolListener;
 import io.machinepool.Provisioner;
 import io.machinepool.ProvisioningException;
 import io.machinepool.testing.TestDatabase;
+import io.machinepool.testing.TestValues;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -1292,8 +1293,7 @@ abstract class LockStoreContract {
       assertThat(smithi.up()).isEqualTo(2);
       assertThat(smithi.locked()).isEqualTo(1);
       assertThat(smithi.free()).isEqualTo(1);
-      assertThat(pool.summary().entries())
-          .contains(new io.machinepool.Summary.Entry("smithi", ALICE, 1, 1));
+      assertThat(pool.summary().entries()).contains(TestValues.summaryEntry("smithi", ALICE, 1, 1));
       assertThat(pool.summary().total()).isEqualTo(6);
     }
   }

@@ -61,16 +61,17 @@ final class VmDocuments {
      * @return the size
      */
     static Size of(Optional<DownburstMachine> entry, String requestedArch) {
-      DownburstMachine m =
-          entry.orElse(new DownburstMachine(List.of(), null, null, null, null, null, null));
-      String arch = requestedArch != null ? requestedArch : m.arch();
+      String arch =
+          requestedArch != null
+              ? requestedArch
+              : entry.map(DownburstMachine::arch).orElse(DEFAULT_ARCH);
       return new Size(
-          m.disk() != null ? m.disk() : DEFAULT_DISK,
-          m.ram() != null ? m.ram() : DEFAULT_RAM,
-          m.cpus() != null ? m.cpus() : DEFAULT_CPUS,
-          m.volumeCount() != null ? m.volumeCount() : DEFAULT_VOLUME_COUNT,
-          m.volumeSize() != null ? m.volumeSize() : DEFAULT_VOLUME_SIZE,
-          arch != null ? arch : DEFAULT_ARCH);
+          entry.map(DownburstMachine::disk).orElse(DEFAULT_DISK),
+          entry.map(DownburstMachine::ram).orElse(DEFAULT_RAM),
+          entry.map(DownburstMachine::cpus).orElse(DEFAULT_CPUS),
+          entry.map(DownburstMachine::volumeCount).orElse(DEFAULT_VOLUME_COUNT),
+          entry.map(DownburstMachine::volumeSize).orElse(DEFAULT_VOLUME_SIZE),
+          arch);
     }
   }
 

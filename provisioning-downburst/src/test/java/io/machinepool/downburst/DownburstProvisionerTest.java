@@ -8,6 +8,7 @@ import io.machinepool.LockRequest;
 import io.machinepool.Machine;
 import io.machinepool.ProvisioningException;
 import io.machinepool.config.TeuthologyConfig;
+import io.machinepool.testing.TestValues;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -70,7 +71,7 @@ class DownburstProvisionerTest {
   }
 
   static Machine vm(String name, String type, String host, String mac) {
-    return new Machine(
+    return TestValues.machine(
         name,
         type,
         host,

@@ -360,26 +360,57 @@ public final class KnownHostsFile {
 
   /**
    * What an {@link #update(Collection)} or {@link #forget(Collection)} changed, for a log line.
-   *
-   * @param file the known_hosts file, as given
-   * @param removed how many lines were removed
-   * @param added how many lines were appended
-   * @param hosts the hosts whose lines were removed or appended, as known_hosts names them ({@code
-   *     name} or {@code [name]:port}, lowercased), in the order the machines were given
+   * Only this class creates results; two are equal when every field is.
    */
-  public record Result(Path file, int removed, int added, List<String> hosts) {
+  public static final class Result {
+    private final Path file;
+    private final int removed;
+    private final int added;
+    private final List<String> hosts;
+
+    /** Keeps the fields; copies the hosts. */
+    private Result(Path file, int removed, int added, List<String> hosts) {
+      this.file = file;
+      this.removed = removed;
+      this.added = added;
+      this.hosts = List.copyOf(hosts);
+    }
+
     /**
-     * Validates and copies.
+     * The file.
      *
-     * @throws InvalidRequestException when the file or hosts are {@code null} or a count is
-     *     negative
+     * @return the known_hosts file, as given
      */
-    public Result {
-      if (file == null || hosts == null || removed < 0 || added < 0) {
-        throw new InvalidRequestException(
-            "a known_hosts result needs a file, hosts and counts of at least 0");
-      }
-      hosts = List.copyOf(hosts);
+    public Path file() {
+      return file;
+    }
+
+    /**
+     * How many lines were removed.
+     *
+     * @return the count
+     */
+    public int removed() {
+      return removed;
+    }
+
+    /**
+     * How many lines were appended.
+     *
+     * @return the count
+     */
+    public int added() {
+      return added;
+    }
+
+    /**
+     * The hosts whose lines changed.
+     *
+     * @return the hosts whose lines were removed or appended, as known_hosts names them ({@code
+     *     name} or {@code [name]:port}, lowercased), in the order the machines were given
+     */
+    public List<String> hosts() {
+      return hosts;
     }
 
     /**
@@ -389,6 +420,44 @@ public final class KnownHostsFile {
      */
     public boolean changed() {
       return removed > 0 || added > 0;
+    }
+
+    /**
+     * Whether the other object is a result with equal fields.
+     *
+     * @param other the object to compare with
+     * @return {@code true} when every field is equal
+     */
+    @Override
+    public boolean equals(Object other) {
+      return other instanceof Result that
+          && removed == that.removed
+          && added == that.added
+          && file.equals(that.file)
+          && hosts.equals(that.hosts);
+    }
+
+    @Override
+    public int hashCode() {
+      return Objects.hash(file, removed, added, hosts);
+    }
+
+    /**
+     * Every field, in the form a record prints.
+     *
+     * @return e.g. {@code Result[file=known_hosts, removed=1, added=2, hosts=[vpm011]]}
+     */
+    @Override
+    public String toString() {
+      return "Result[file="
+          + file
+          + ", removed="
+          + removed
+          + ", added="
+          + added
+          + ", hosts="
+          + hosts
+          + "]";
     }
   }
 }

@@ -2,6 +2,7 @@ package io.machinepool.ssh;
 
 import io.machinepool.HostKey;
 import io.machinepool.Machine;
+import io.machinepool.testing.TestValues;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
@@ -22,7 +23,7 @@ final class KnownHostsTesting {
 
   /** A locked VM slot with an SSH port ({@code null} for 22) and host keys. */
   static Machine machine(String name, Integer port, HostKey... keys) {
-    return new Machine(
+    return TestValues.machine(
         name,
         "vps",
         "mira001.front.sepia.ceph.com",

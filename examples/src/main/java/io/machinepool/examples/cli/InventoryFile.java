@@ -330,7 +330,16 @@ final class InventoryFile {
         host == null ? "name" : "vpshost",
         () ->
             spec[0] =
-                new MachineSpec(name, type, host, mac, arch, osType, osVersion, isUp, sshPort));
+                MachineSpec.builder()
+                    .name(name)
+                    .machineType(type)
+                    .vpsHost(host)
+                    .macAddress(mac)
+                    .arch(arch)
+                    .os(osType, osVersion)
+                    .up(isUp)
+                    .sshPort(sshPort)
+                    .build());
     return spec[0] == null ? null : new Entry(number, spec[0], lines);
   }
 

@@ -430,7 +430,7 @@ final class Invocation {
             ? summary.entries()
             : summary.entries().stream().filter(e -> types.contains(e.machineType())).toList();
     List<Waiter> waiters = ofTypes(summary.waiters());
-    out.print(SummaryTable.format(new Summary(entries)));
+    out.print(SummaryTable.format(entries));
     if (!waiters.isEmpty()) {
       out.print(QueueTable.section(waiters));
     }

@@ -37,11 +37,7 @@ final class Progress implements PoolListener {
   @Override
   public void waiting(LockRequest request) {
     err.println(
-        "waiting in the queue for "
-            + QueueTable.asks(request)
-            + " (priority "
-            + request.priority()
-            + ")");
+        "waiting in the queue for " + request.asks() + " (priority " + request.priority() + ")");
   }
 
   @Override

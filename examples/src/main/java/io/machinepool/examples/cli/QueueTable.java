@@ -1,8 +1,6 @@
 package io.machinepool.examples.cli;
 
-import io.machinepool.LockRequest;
 import io.machinepool.Waiter;
-import java.time.Instant;
 import java.util.List;
 import java.util.function.Function;
 
@@ -91,28 +89,5 @@ final class QueueTable {
         + (waiters.size() == 1 ? " request" : " requests")
         + " waiting for machines:\n"
         + format(waiters);
-  }
-
-  /**
-   * What a request asks for, in the words of the {@code ASKS FOR} column ({@link Waiter#asks()}):
-   * {@code 5 smithi}, {@code 2 smithi/mira with os ubuntu 22.04}, or the names of its machines.
-   *
-   * @param request the request
-   * @return the words
-   */
-  static String asks(LockRequest request) {
-    return new Waiter(
-            0,
-            request.owner(),
-            request.description(),
-            request.names(),
-            request.machineTypes(),
-            request.count(),
-            request.osType(),
-            request.osVersion(),
-            request.arch(),
-            request.priority(),
-            Instant.EPOCH)
-        .asks();
   }
 }

@@ -217,22 +217,7 @@ public final class Quickstart {
 
   /** The first machine's name, reached at the second machine's SSH port. */
   private static Machine impersonating(Machine expected, Machine reached) {
-    return new Machine(
-        expected.name(),
-        expected.machineType(),
-        expected.vpsHost(),
-        expected.up(),
-        expected.locked(),
-        expected.lockedBy(),
-        expected.lockedSince(),
-        expected.description(),
-        expected.osType(),
-        expected.osVersion(),
-        expected.arch(),
-        expected.macAddress(),
-        expected.hostKeys(),
-        reached.sshPort(),
-        expected.generation());
+    return expected.withSshPort(reached.sshPort());
   }
 
   private static String exec(Session session, String command) throws JSchException, IOException {

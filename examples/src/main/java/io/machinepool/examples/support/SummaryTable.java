@@ -33,8 +33,18 @@ public final class SummaryTable {
    * @return the table, one line per entry and two lines of totals, each ending in a newline
    */
   public static String format(Summary summary) {
-    List<Summary.Entry> entries =
-        summary.entries().stream()
+    return format(summary.entries());
+  }
+
+  /**
+   * Formats the entries of a summary, e.g. those of some machine types only.
+   *
+   * @param entries entries of the pool's summary
+   * @return the table, one line per entry and two lines of totals, each ending in a newline
+   */
+  public static String format(List<Summary.Entry> entries) {
+    List<Summary.Entry> sorted =
+        entries.stream()
             .sorted(
                 Comparator.comparing(Summary.Entry::machineType)
                     .thenComparingInt(Summary.Entry::count)
@@ -43,7 +53,7 @@ public final class SummaryTable {
     StringBuilder table = new StringBuilder(HEADER).append('\n');
     int total = 0;
     int up = 0;
-    for (Summary.Entry entry : entries) {
+    for (Summary.Entry entry : sorted) {
       table.append(
           String.format(
               "%-8s %3d  %3d  %s\n",

@@ -6,6 +6,7 @@ import io.machinepool.HostKey;
 import io.machinepool.LockRequest;
 import io.machinepool.Machine;
 import io.machinepool.Waiter;
+import io.machinepool.testing.TestValues;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -23,7 +24,7 @@ class ListingFormatTest {
 
   private static Machine machine(
       String name, String vpsHost, boolean locked, String owner, String description) {
-    return new Machine(
+    return TestValues.machine(
         name,
         vpsHost == null ? "smithi" : "vps",
         vpsHost,
@@ -114,7 +115,7 @@ class ListingFormatTest {
   @Test
   void queueTablePadsEachColumnToItsWidestValueAndTheSummarySectionCountsTheRequests() {
     Waiter byType =
-        new Waiter(
+        TestValues.waiter(
             1,
             "bob@build9",
             "nightly run",
@@ -127,7 +128,7 @@ class ListingFormatTest {
             100,
             Instant.parse("2026-11-24T09:15:02.123456Z"));
     Waiter byName =
-        new Waiter(
+        TestValues.waiter(
             3,
             "alice@build7",
             null,

@@ -8,6 +8,7 @@ import io.machinepool.MachinePool;
 import io.machinepool.MachineQuery;
 import io.machinepool.Summary;
 import io.machinepool.examples.support.SummaryTable;
+import io.machinepool.testing.TestValues;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
@@ -142,11 +143,11 @@ class QuickstartTest {
   @Test
   void summaryTableMatchesTeuthologyLockColumnForColumn() {
     Summary summary =
-        new Summary(
+        TestValues.summary(
             List.of(
-                new Summary.Entry("smithi", "alice@build7", 12, 12),
-                new Summary.Entry("smithi", null, 3, 2),
-                new Summary.Entry("vps", null, 10, 10)));
+                TestValues.summaryEntry("smithi", "alice@build7", 12, 12),
+                TestValues.summaryEntry("smithi", null, 3, 2),
+                TestValues.summaryEntry("vps", null, 10, 10)));
 
     assertThat(SummaryTable.format(summary))
         .isEqualTo(
