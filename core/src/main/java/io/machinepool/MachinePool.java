@@ -195,7 +195,7 @@ public final class MachinePool implements AutoCloseable {
     if (!token.equals(acquired.token())) {
       // The re-lock of a lock kept until unlocked (README, Locking): that lock, as it is, without a
       // second provisioning of its VMs; both handles name it.
-      log.info(
+      log.debug(
           "{} already locked for {} ({}) until unlocked: the same lock, nothing changed",
           Texts.list(acquired.machines().stream().map(Machine::name).toList()),
           request.owner(),
@@ -217,7 +217,7 @@ public final class MachinePool implements AutoCloseable {
       try {
         held.machines(provisioning.prepare(held.held(), request));
       } catch (ProvisioningException e) {
-        log.warn("provisioning failed, releasing {}: {}", held.names(), e.getMessage());
+        log.info("provisioning failed, releasing {}: {}", held.names(), e.getMessage());
         try {
           held.close();
         } catch (RuntimeException cleanup) {
@@ -227,7 +227,7 @@ public final class MachinePool implements AutoCloseable {
       }
     }
     if (log.isInfoEnabled()) {
-      log.info(
+      log.debug(
           "locked {} for {}{}: {}",
           describeCount(held.held()),
           request.owner(),
@@ -328,7 +328,7 @@ public final class MachinePool implements AutoCloseable {
           name + " changed hands while it was being unlocked; check its state and try again");
     }
     listeners.released(machine);
-    log.info("unlocked {} for {}", name, owner);
+    log.debug("unlocked {} for {}", name, owner);
   }
 
   private static NoSuchMachineException notFound(String name) {
@@ -416,7 +416,7 @@ public final class MachinePool implements AutoCloseable {
               + " in the inventory; no host keys were scanned");
     }
     List<Machine> refreshed = provisioning.refresh(found);
-    log.info("refreshed the host keys of {}", String.join(", ", wanted));
+    log.debug("refreshed the host keys of {}", String.join(", ", wanted));
     return refreshed;
   }
 
@@ -477,7 +477,7 @@ public final class MachinePool implements AutoCloseable {
       keeper.forget(lease.keeping());
     }
     if (lease.markLost(reason)) {
-      log.warn(
+      log.info(
           "lease {} of {} on {} is lost: {}", lease.token(), lease.owner(), lease.names(), reason);
       listeners.leaseLost(lease, reason);
       listeners.leaseExpired(lease.token(), lease.names());
@@ -553,7 +553,7 @@ public final class MachinePool implements AutoCloseable {
       if (!machine.isVirtual()) {
         unlock.add(machine.name());
       } else if (!locks.holds(machine.name(), lease.token(), deadline)) {
-        log.warn(
+        log.info(
             "{} is no longer held by lease {} (it expired, or was taken over): not destroying it;"
                 + " an expired lease is the reaper's to clean up",
             machine.name(),
@@ -574,8 +574,8 @@ public final class MachinePool implements AutoCloseable {
           unlock.size());
     }
     machines.stream().filter(m -> unlock.contains(m.name())).forEach(listeners::released);
-    if (log.isInfoEnabled()) {
-      log.info(
+    if (log.isDebugEnabled()) {
+      log.debug(
           "unlocked {} for {}: {}",
           describeCount(machines),
           lease.owner(),
@@ -593,7 +593,7 @@ public final class MachinePool implements AutoCloseable {
       try {
         lease.close();
       } catch (RuntimeException e) {
-        log.error(
+        log.warn(
             "could not release lease {} on {}: {}", lease.token(), lease.names(), e.getMessage());
       }
     }

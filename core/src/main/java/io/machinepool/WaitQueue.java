@@ -171,7 +171,7 @@ final class WaitQueue {
     try {
       queue.leave(token, deadline.passed() ? Deadline.after(LEAVE_RESERVE) : deadline);
     } catch (RuntimeException e) {
-      log.info(
+      log.debug(
           "could not leave the queue ({}); the place expires by itself within {} s",
           e.getMessage(),
           JdbcWaitQueue.TTL.toSeconds());

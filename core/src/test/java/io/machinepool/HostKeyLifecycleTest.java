@@ -3,6 +3,7 @@ package io.machinepool;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.machinepool.testing.LogCapture;
 import io.machinepool.testing.TestDatabase;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -16,6 +17,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The host key steps of a lock, in core: a VM is scanned until its SSH server answers, its keys
@@ -33,6 +35,8 @@ class HostKeyLifecycleTest {
   private static final String HOST = "mira001.front.sepia.ceph.com";
   private static final String SMITHI = "smithi001.front.sepia.ceph.com";
   private static final HostKey OLD = key("ssh-ed25519", 1);
+
+  @RegisterExtension final LogCapture log = new LogCapture();
 
   private TestDatabase db;
   private MachinePool pool;
@@ -139,9 +143,13 @@ class HostKeyLifecycleTest {
   void aPhysicalMachineThatDoesNotAnswerIsStillLockedWithoutKeys() {
     scanner.failFirst(SMITHI, Integer.MAX_VALUE);
 
+    log.expect("io.machinepool.Provisioning", "is locked without host keys");
     try (Lease lease = lock(SMITHI)) {
       assertThat(lease.machines().get(0).hostKeys()).isEmpty();
     }
+    assertThat(log.entries("io.machinepool.Provisioning", SMITHI + " is locked without host keys"))
+        .singleElement()
+        .satisfies(e -> assertThat(e.level()).isEqualTo("WARN"));
     assertThat(scanner.calls(SMITHI)).isEqualTo(1);
   }
 
@@ -238,6 +246,10 @@ class HostKeyLifecycleTest {
       Targets targets = pool.targets(MachineQuery.builder().names(VM).build());
 
       assertThat(targets.hostKeys()).containsEntry(VM, first);
+      log.expect("io.machinepool.MachinePool", "listing targets with the stored keys");
+      assertThat(log.entries("io.machinepool.MachinePool", "listing targets with the stored keys"))
+          .singleElement()
+          .satisfies(e -> assertThat(e.text()).contains(VM));
     }
   }
 

@@ -1,17 +1,22 @@
 package io.machinepool;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.Mockito.doThrow;
 import static org.mockito.Mockito.inOrder;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.verify;
 
+import io.machinepool.testing.LogCapture;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.mockito.InOrder;
 
 class ListenersTest {
+  @RegisterExtension final LogCapture log = new LogCapture();
+
   private static final Machine VM =
       new Machine(
           "vpm011.front",
@@ -47,6 +52,10 @@ class ListenersTest {
     order.verify(healthy).provisioningFinished(VM, Duration.ofSeconds(2));
     order.verify(healthy).released(VM);
     verify(broken).provisioningFinished(VM, Duration.ofSeconds(2));
+    log.expect("io.machinepool.Listeners", "display closed");
+    assertThat(log.entries("io.machinepool.Listeners", "display closed"))
+        .extracting(LogCapture.Entry::level)
+        .containsExactly("WARN", "WARN");
   }
 
   @Test

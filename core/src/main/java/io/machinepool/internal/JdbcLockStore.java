@@ -313,7 +313,7 @@ public final class JdbcLockStore {
           return null;
         }
         if (found.machines().size() == expected) {
-          log.info("{} committed although its acknowledgement was lost (lease {})", what, token);
+          log.debug("{} committed although its acknowledgement was lost (lease {})", what, token);
           // The lease's safe time counts from when the lost statement was sent.
           return withStart(found, sentNanos);
         }

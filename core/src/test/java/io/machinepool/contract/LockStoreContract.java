@@ -18,6 +18,7 @@ import io.machinepool.NotEnoughMachinesException;
 import io.machinepool.PoolListener;
 import io.machinepool.Provisioner;
 import io.machinepool.ProvisioningException;
+import io.machinepool.testing.LogCapture;
 import io.machinepool.testing.TestDatabase;
 import io.machinepool.testing.TestValues;
 import java.time.Duration;
@@ -38,6 +39,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -52,6 +54,8 @@ abstract class LockStoreContract {
       new HostKey(
           "ssh-ed25519", "AAAAC3NzaC1lZDI1NTE5AAAAIAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
   static final HostKey KEY_B = new HostKey("ssh-rsa", "AAAAB3NzaC1yc2EAAAADAQABAAAAgQC7");
+
+  @RegisterExtension final LogCapture log = new LogCapture();
 
   TestDatabase db;
   MachinePool pool;
@@ -1077,6 +1081,7 @@ abstract class LockStoreContract {
 
   @Test
   void aVmThatFailsToProvisionKTimesInARowIsMarkedDownWithTheReason() {
+    log.expect("io.machinepool.Provisioning", "marked down after");
     java.util.concurrent.atomic.AtomicBoolean failing =
         new java.util.concurrent.atomic.AtomicBoolean(true);
     Provisioner flaky =
@@ -1110,12 +1115,17 @@ abstract class LockStoreContract {
     assertThat(down.description())
         .startsWith("marked down after 2 provisioning failures in a row")
         .contains("libvirt said no");
+    assertThat(log.entries("io.machinepool.Provisioning", "marked down after 2"))
+        .as("an operator is told once, at WARN")
+        .singleElement()
+        .satisfies(e -> assertThat(e.level()).isEqualTo("WARN"));
     assertThatThrownBy(() -> vms.lock(request(ALICE).machineType("vps").count(1).build()))
         .isInstanceOf(NotEnoughMachinesException.class);
   }
 
   @Test
   void aFailureWithControlCharactersIsStoredAsTheReasonWithThemReplaced() {
+    log.expect("io.machinepool.Provisioning", "marked down after");
     Provisioner garbling =
         new Provisioner() {
           @Override
@@ -1215,6 +1225,11 @@ abstract class LockStoreContract {
     assertThat(vm.locked()).isTrue();
     assertThat(vm.up()).isFalse();
     assertThat(vm.description()).contains("destroy failed");
+    assertThat(log.entries("io.machinepool.VmCleanup", "stays locked and is marked down"))
+        .singleElement()
+        .satisfies(e -> assertThat(e.level()).isEqualTo("ERROR"))
+        .satisfies(e -> assertThat(e.text()).contains("vpm011", "libvirt error"));
+    log.expect("io.machinepool.VmCleanup", "stays locked and is marked down");
   }
 
   // ---- inventory, queries, summary, targets, host keys -----------------------------------------

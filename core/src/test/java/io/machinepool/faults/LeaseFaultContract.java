@@ -17,6 +17,7 @@ import io.machinepool.Provisioner;
 import io.machinepool.testing.FaultProxy;
 import io.machinepool.testing.FaultyDatabase;
 import io.machinepool.testing.Figures;
+import io.machinepool.testing.LogCapture;
 import io.machinepool.testing.TestDatabase;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -38,6 +39,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -54,6 +56,8 @@ abstract class LeaseFaultContract {
   static final String ONE = "smithi001.front.sepia.ceph.com";
   static final String TWO = "smithi002.front.sepia.ceph.com";
   static final String THREE = "smithi003.front.sepia.ceph.com";
+
+  @RegisterExtension final LogCapture log = new LogCapture();
 
   FaultyDatabase db;
   final List<MachinePool> pools = new ArrayList<>();
@@ -164,6 +168,10 @@ abstract class LeaseFaultContract {
   @Test
   void aHolderCutOffLongerThanItsLeaseIsToldBeforeAnyoneElseIsGrantedItsMachines()
       throws Exception {
+    log.expect("io.machinepool.LeaseKeeper", "could not renew");
+    // Closing the cut-off pool's HikariCP pool may find a connection attempt still hanging.
+    log.expect(
+        "com.zaxxer.hikari.pool.HikariPool", "Timed-out waiting for add connection executor");
     AtomicReference<Instant> toldLostAt = new AtomicReference<>();
     AtomicReference<String> reason = new AtomicReference<>();
     MachinePool cutOff =
@@ -536,6 +544,10 @@ abstract class LeaseFaultContract {
     assertThat(holder(VM))
         .as("its VM may still use its host: only a pool that can destroy it frees it")
         .containsExactly(ALICE, "vanished");
+    log.expect("io.machinepool.Reaper", "this pool has no provisioner to destroy their VMs");
+    assertThat(log.entries("io.machinepool.Reaper", "no provisioner to destroy their VMs"))
+        .isNotEmpty()
+        .allSatisfy(e -> assertThat(e.text()).contains(VM));
 
     SlowDestroys destroyer = new SlowDestroys(false);
     MachinePool withProvisioner =

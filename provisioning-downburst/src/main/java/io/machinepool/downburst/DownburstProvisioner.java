@@ -248,7 +248,7 @@ public final class DownburstProvisioner implements Provisioner {
     try {
       metaFile = temporaryFile(names.vm(), ".meta.yaml", metaData);
       userFile = temporaryFile(names.vm(), ".user.yaml", userData);
-      LOG.info(
+      LOG.debug(
           "creating {} on {}: {} {} {}, {} CPU, {} RAM",
           machine.name(),
           machine.vpsHost(),
@@ -286,7 +286,7 @@ public final class DownburstProvisioner implements Provisioner {
     Names names = names(machine);
     try {
       destroy(machine, names);
-      LOG.info("destroyed {} on {}", machine.name(), machine.vpsHost());
+      LOG.debug("destroyed {} on {}", machine.name(), machine.vpsHost());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new ProvisioningException(
@@ -338,7 +338,7 @@ public final class DownburstProvisioner implements Provisioner {
               createAttempts);
           pause = !destroyQuietly(machine, names);
         } else {
-          LOG.warn(
+          LOG.info(
               "{}: {} (attempt {} of {}); trying again in {}{}",
               machine.name(),
               outcome(command, last, createTimeout),
@@ -379,7 +379,7 @@ public final class DownburstProvisioner implements Provisioner {
       destroy(machine, names);
       return true;
     } catch (ProvisioningException e) {
-      LOG.warn("{}: {}", machine.name(), e.getMessage());
+      LOG.info("{}: {}", machine.name(), e.getMessage());
       return false;
     }
   }
@@ -405,7 +405,7 @@ public final class DownburstProvisioner implements Provisioner {
       return;
     }
     if (!result.timedOut() && result.stderr().saw(NO_DOMAIN)) {
-      LOG.info("{}: downburst destroy found no such VM; counted as destroyed", machine.name());
+      LOG.debug("{}: downburst destroy found no such VM; counted as destroyed", machine.name());
       return;
     }
     throw failure(

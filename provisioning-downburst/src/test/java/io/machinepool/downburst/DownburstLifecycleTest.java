@@ -15,6 +15,7 @@ import io.machinepool.MachineSpec;
 import io.machinepool.NotEnoughMachinesException;
 import io.machinepool.ProvisioningException;
 import io.machinepool.config.TeuthologyConfig;
+import io.machinepool.testing.LogCapture;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,6 +41,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledOnOs;
 import org.junit.jupiter.api.condition.OS;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -56,6 +58,8 @@ class DownburstLifecycleTest {
   static final Duration AWAIT = Duration.ofSeconds(20);
   static final HostKey KEY =
       HostKey.parse("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeHostKeyOfAReimagedVmSlotxxxxxxxxxx");
+
+  @RegisterExtension final LogCapture log = new LogCapture();
 
   @TempDir Path tmp;
   FakeDownburst fake;
@@ -349,6 +353,7 @@ class DownburstLifecycleTest {
 
   @Test
   void aVmThatFailsKTimesInARowIsMarkedDownAndNoLongerHandedOut() {
+    log.expect("io.machinepool.Provisioning", "marked down after 2 provisioning failures");
     MachinePool pool = pool(b -> b.markDownAfterFailures(2));
     pool.inventory().addAll(slot(11, 1), slot(12, 1));
     // Fails, succeeds (which resets the count), then fails twice in a row.
@@ -539,6 +544,11 @@ class DownburstLifecycleTest {
     assertThat(names(locked(pool))).containsExactly(vm(12));
     assertThat(pool.machine(vm(11)).orElseThrow().up()).isTrue();
     assertThat(pool.machine(vm(21)).orElseThrow().up()).isTrue();
+    log.expect("io.machinepool.VmCleanup", "stays locked and is marked down");
+    assertThat(log.entries("io.machinepool.VmCleanup", "stays locked and is marked down"))
+        .singleElement()
+        .satisfies(e -> assertThat(e.level()).isEqualTo("ERROR"))
+        .satisfies(e -> assertThat(e.text()).contains(vm(12), "Connection reset by peer"));
   }
 
   @Test

@@ -11,6 +11,7 @@ import io.machinepool.InvalidRequestException;
 import io.machinepool.LockRequest;
 import io.machinepool.ProvisioningException;
 import io.machinepool.config.TeuthologyConfig;
+import io.machinepool.testing.LogCapture;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -21,12 +22,15 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledOnOs;
 import org.junit.jupiter.api.condition.OS;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The OS check before locking: downburst list-json, its cache, and the built-in fallback. */
 @EnabledOnOs(OS.LINUX)
 class OsValidationTest {
   static final SortedSet<String> HOSTS = new TreeSet<>(List.of("mira001.front.sepia.ceph.com"));
+
+  @RegisterExtension final LogCapture log = new LogCapture();
 
   @TempDir Path tmp;
   FakeDownburst fake;
@@ -122,6 +126,14 @@ class OsValidationTest {
         .hasMessageContaining("20.04(focal), 22.04(jammy), 24.04(noble)");
     // within the retry interval, list-json is not run again
     assertThat(fake.calls("list-json")).hasSize(1);
+    log.expect("io.machinepool.downburst.DownburstProvisioner", "list-json failed");
+    assertThat(
+            log.entries(
+                "io.machinepool.downburst.DownburstProvisioner",
+                "list-json failed, so OS requests are checked against"))
+        .as("said once, at WARN")
+        .singleElement()
+        .satisfies(e -> assertThat(e.level()).isEqualTo("WARN"));
   }
 
   @Test
@@ -129,6 +141,7 @@ class OsValidationTest {
     fake.listJson("{\"ubuntu\": [\"24.04(noble)\"], \"plan9\": [\"4\"]}");
     fake.plan("list-json", "offline", "json");
     DownburstProvisioner provisioner = builder().listJsonRetryAfter(Duration.ofMillis(200)).build();
+    log.expect("io.machinepool.downburst.DownburstProvisioner", "list-json failed");
 
     assertThatThrownBy(() -> provisioner.validate(request("plan9", "4"), HOSTS))
         .isInstanceOf(InvalidRequestException.class);
@@ -143,6 +156,7 @@ class OsValidationTest {
   void aHangingListJsonTimesOutAndTheBuiltInTableServes() {
     fake.plan("list-json", "hang");
     DownburstProvisioner provisioner = builder().listTimeout(Duration.ofMillis(800)).build();
+    log.expect("io.machinepool.downburst.DownburstProvisioner", "list-json failed");
 
     assertThatCode(() -> provisioner.validate(request("centos", "10.stream"), HOSTS))
         .doesNotThrowAnyException();

@@ -258,7 +258,7 @@ public final class KnownHostsFile {
     boolean posix = directory.getFileSystem().supportedFileAttributeViews().contains("posix");
     boolean adds = targets.stream().anyMatch(target -> !target.keys().isEmpty());
     if (targets.isEmpty() || (!adds && !Files.isDirectory(directory))) {
-      LOG.info("{} {}: nothing to do for {} machines", what, file, targets.size());
+      LOG.debug("{} {}: nothing to do for {} machines", what, file, targets.size());
       return new Result(file, 0, 0, List.of());
     }
     createDirectory(directory, posix);
@@ -269,7 +269,7 @@ public final class KnownHostsFile {
       KnownHostsEdit.Edit edit = KnownHostsEdit.apply(text, targets, hashed, RANDOM);
       Result result = new Result(file, edit.removed(), edit.added(), edit.hosts());
       if (!edit.changed()) {
-        LOG.info("{} {}: already current for {} machines", what, file, targets.size());
+        LOG.debug("{} {}: already current for {} machines", what, file, targets.size());
         return result;
       }
       write(path, directory, edit.text().getBytes(StandardCharsets.ISO_8859_1), posix);

@@ -114,7 +114,7 @@ public final class PoolHostKeyRepository implements HostKeyRepository {
           machine);
       return CHANGED;
     }
-    LOG.info("no {} host key is stored for {}: {} is unknown", type.get(), machine, host);
+    LOG.debug("no {} host key is stored for {}: {} is unknown", type.get(), machine, host);
     return NOT_INCLUDED;
   }
 

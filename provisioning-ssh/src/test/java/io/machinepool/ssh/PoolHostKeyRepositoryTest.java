@@ -10,6 +10,7 @@ import com.jcraft.jsch.HostKey;
 import io.machinepool.HostKeyStore;
 import io.machinepool.MachinePool;
 import io.machinepool.MachineSpec;
+import io.machinepool.testing.LogCapture;
 import java.security.KeyPair;
 import java.util.Arrays;
 import java.util.Base64;
@@ -20,8 +21,17 @@ import org.h2.jdbcx.JdbcDataSource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class PoolHostKeyRepositoryTest {
+  /** Each test presents keys that must be refused, which the repository warns of. */
+  @RegisterExtension
+  final LogCapture log =
+      new LogCapture()
+          .expect("io.machinepool.ssh.PoolHostKeyRepository", "is not the one stored")
+          .expect("io.machinepool.ssh.PoolHostKeyRepository", "not recording the")
+          .expect("io.machinepool.ssh.PoolHostKeyRepository", "is not an SSH public key blob");
+
   private static final String VM = "vpm011.front.sepia.ceph.com";
   private static final String OTHER = "vpm012.front.sepia.ceph.com";
 
@@ -73,6 +83,11 @@ class PoolHostKeyRepositoryTest {
 
     assertThat(repository.check(VM, blob(TestKeys.ed25519()))).isEqualTo(CHANGED);
     assertThat(repository.check(VM, blob(TestKeys.rsa()))).isEqualTo(CHANGED);
+    assertThat(
+            log.entries(
+                "io.machinepool.ssh.PoolHostKeyRepository", "is not the one stored for " + VM))
+        .extracting(LogCapture.Entry::level)
+        .containsExactly("WARN", "WARN");
   }
 
   @Test

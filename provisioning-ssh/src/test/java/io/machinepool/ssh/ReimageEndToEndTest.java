@@ -13,6 +13,7 @@ import io.machinepool.Machine;
 import io.machinepool.MachinePool;
 import io.machinepool.MachineSpec;
 import io.machinepool.Provisioner;
+import io.machinepool.testing.LogCapture;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -31,6 +32,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The whole host key lifecycle through {@link MachinePool}: a VM slot whose "re-image" starts a
@@ -40,6 +42,11 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(60)
 class ReimageEndToEndTest {
+  /** The tests connect with the key of before the re-image, which the repository warns of. */
+  @RegisterExtension
+  final LogCapture log =
+      new LogCapture().expect("io.machinepool.ssh.PoolHostKeyRepository", "is not the one stored");
+
   private static final String VM = "vpm011.front.sepia.ceph.com";
   private static final String HOST = "mira001.front.sepia.ceph.com";
   private static final String PASSWORD = "reimaged";

@@ -11,6 +11,7 @@ import com.jcraft.jsch.Session;
 import io.machinepool.HostKeyStore;
 import io.machinepool.MachinePool;
 import io.machinepool.MachineSpec;
+import io.machinepool.testing.LogCapture;
 import java.io.IOException;
 import java.security.KeyPair;
 import java.util.List;
@@ -21,6 +22,7 @@ import org.h2.jdbcx.JdbcDataSource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * JSch with {@code StrictHostKeyChecking=yes} and a {@link PoolHostKeyRepository}, connecting to a
@@ -28,6 +30,11 @@ import org.junit.jupiter.api.Test;
  * or a changed key stops it with JSch's own exceptions.
  */
 class StrictHostKeyCheckingEndToEndTest {
+  /** Some tests connect to a re-imaged host with its old key, which the repository warns of. */
+  @RegisterExtension
+  final LogCapture log =
+      new LogCapture().expect("io.machinepool.ssh.PoolHostKeyRepository", "is not the one stored");
+
   /** The machine's name is the address JSch connects to, as the store is keyed by name. */
   private static final String MACHINE = "127.0.0.1";
 

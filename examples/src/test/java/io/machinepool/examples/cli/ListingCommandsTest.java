@@ -8,15 +8,24 @@ import static io.machinepool.examples.cli.Lab.name;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.machinepool.Machine;
+import io.machinepool.testing.LogCapture;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.yaml.snakeyaml.Yaml;
 
 /** {@code --list}, {@code --brief}, {@code --list-targets} and {@code --summary}, read back. */
 class ListingCommandsTest {
+  /** The tool scans the host keys of the machines it locks, whose names do not resolve here. */
+  @RegisterExtension
+  final LogCapture log =
+      new LogCapture()
+          .expect("io.machinepool.Provisioning", "is locked without host keys")
+          .expect("io.machinepool.MachinePool", "listing targets with the stored keys");
+
   private Lab lab;
 
   @BeforeEach

@@ -11,6 +11,7 @@ import io.machinepool.Lease;
 import io.machinepool.LockRequest;
 import io.machinepool.Machine;
 import io.machinepool.Waiter;
+import io.machinepool.testing.LogCapture;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -20,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@code --queue}, the queue under {@code --summary}, and locks that wait in it: {@code --wait},
@@ -28,6 +30,11 @@ import org.junit.jupiter.api.Test;
  * wait.
  */
 class QueueCommandsTest {
+  /** The tool scans the host keys of the machines it locks, whose names do not resolve here. */
+  @RegisterExtension
+  final LogCapture log =
+      new LogCapture().expect("io.machinepool.Provisioning", "is locked without host keys");
+
   private static final String CAROL = "carol@build3";
   private static final String DAVE = "dave@build4";
   private static final Duration LONG_WAIT = Duration.ofSeconds(60);

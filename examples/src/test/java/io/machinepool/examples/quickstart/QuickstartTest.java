@@ -34,14 +34,22 @@ class QuickstartTest {
   private static String url;
   private static String output;
   private static List<String> lines;
+  private static String logged;
 
   @BeforeAll
   @Timeout(120)
   static void runQuickstart() throws Exception {
     url = "jdbc:h2:mem:quickstart-test-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1";
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    // The library's log goes to System.err (slf4j-simple): kept for a test, not the build output.
+    ByteArrayOutputStream log = new ByteArrayOutputStream();
+    PrintStream err = System.err;
+    System.setErr(new PrintStream(log, true, StandardCharsets.UTF_8));
     try (PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
       Quickstart.run(url, out);
+    } finally {
+      System.setErr(err);
+      logged = log.toString(StandardCharsets.UTF_8);
     }
     output = bytes.toString(StandardCharsets.UTF_8);
     lines = output.lines().toList();
@@ -68,6 +76,14 @@ class QuickstartTest {
       assertThat(readString(blob)).hasSize(32);
       assertThat(blob.hasRemaining()).isFalse();
     }
+  }
+
+  @Test
+  void theLibraryWarnsOnlyOfTheForeignHostKeyItRefused() {
+    assertThat(logged.lines().filter(line -> line.contains(" WARN ") || line.contains(" ERROR ")))
+        .as("the library's log:%n%s", logged)
+        .singleElement()
+        .satisfies(line -> assertThat(line).contains("WARN", "is not the one stored for"));
   }
 
   @Test
