@@ -552,6 +552,7 @@ abstract class BadInputCases {
             () -> pool.machine(name),
             () -> pool.inventory().add(MachineSpec.physical(name, "smithi")),
             () -> pool.inventory().markDown(name, "broken"),
+            () -> pool.inventory().markDown(name),
             () -> pool.hostKeys().replace(name, List.of(new HostKey("ssh-rsa", "AAAA"))),
             () -> pool.hostKeys().keys(name),
             () -> pool.hostKeys().forget(name),

@@ -798,6 +798,25 @@ abstract class LockStoreContract {
         .containsExactly(java.util.Arrays.asList(null, null));
   }
 
+  @Test
+  void markDownWithoutAReasonKeepsTheHoldersDescriptionSoTheHolderCanStillUnlock() {
+    String name = "mira001.front.sepia.ceph.com";
+    pool.lock(request(ALICE).description("job-9").names(name).keepUntilUnlocked().build());
+
+    pool.inventory().markDown(name);
+
+    Machine down = machine(name);
+    assertThat(down.up()).isFalse();
+    assertThat(down.locked()).isTrue();
+    assertThat(down.lockedBy()).isEqualTo(ALICE);
+    assertThat(down.description()).isEqualTo("job-9");
+    pool.unlock(name, ALICE, "job-9");
+    assertThat(machine(name).locked()).isFalse();
+    assertThat(machine(name).up()).as("unlocking does not mark it up").isFalse();
+    assertThatThrownBy(() -> pool.inventory().markDown("nosuch.front.sepia.ceph.com"))
+        .isInstanceOf(NoSuchMachineException.class);
+  }
+
   // ---- rule 10: exact identity, times in UTC ------------------------------------------------
 
   @Test

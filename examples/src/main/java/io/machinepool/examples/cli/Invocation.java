@@ -629,11 +629,6 @@ final class Invocation {
 
   // ---- inventory -------------------------------------------------------------------------------
 
-  /** The reason {@code --update --status down} records when {@code --desc} gives none. */
-  static String defaultDownReason(String owner) {
-    return "marked down by " + owner + " with machinepool --update";
-  }
-
   private int update(MachinePool pool) {
     Map<String, Machine> found = find(pool, machines);
     List<String> unknown = machines.stream().filter(n -> !found.containsKey(n)).toList();
@@ -642,13 +637,15 @@ final class Invocation {
       err.println(Main.PREFIX + "nothing was updated");
       return 1;
     }
-    String reason =
-        options.desc == null || options.desc.isBlank()
-            ? defaultDownReason(LockRequest.defaultOwner())
-            : options.desc;
     for (String name : machines) {
+      // As teuthology-lock: the status and the description are set independently, and marking a
+      // machine down without --desc keeps its description (a holder unlocks by it).
       if (Boolean.FALSE.equals(up)) {
-        pool.inventory().markDown(name, reason);
+        if (options.desc == null || options.desc.isBlank()) {
+          pool.inventory().markDown(name);
+        } else {
+          pool.inventory().markDown(name, options.desc);
+        }
         continue;
       }
       if (Boolean.TRUE.equals(up)) {

@@ -248,9 +248,7 @@ class LockCommandsTest {
 
     succeeded(lab.run("--update", "--status", "down", "smithi003"));
     assertThat(lab.machine("smithi003").up()).isFalse();
-    assertThat(lab.machine("smithi003").description())
-        .isEqualTo("marked down by " + ME + " with machinepool --update")
-        .isEqualTo(Invocation.defaultDownReason(ME));
+    assertThat(lab.machine("smithi003").description()).isEqualTo("reserved for upgrades");
 
     succeeded(lab.run("--update", "--status", "up", "smithi003"));
     assertThat(lab.machine("smithi003").up()).isTrue();
@@ -262,6 +260,20 @@ class LockCommandsTest {
     succeeded(lab.run("--update", "--status", "up", "--desc", "fan replaced", "smithi003"));
     assertThat(lab.machine("smithi003").up()).isTrue();
     assertThat(lab.machine("smithi003").description()).isEqualTo("fan replaced");
+  }
+
+  @Test
+  void markingALockedMachineDownWithoutDescKeepsTheHoldersDescriptionForTheirUnlock() {
+    lab.lockAs(BOB, "run-42/job-3", "smithi002");
+
+    succeeded(lab.run("--update", "--status", "down", "smithi002"));
+
+    Machine down = lab.machine("smithi002");
+    assertThat(down.up()).isFalse();
+    assertThat(down.lockedBy()).isEqualTo(BOB);
+    assertThat(down.description()).isEqualTo("run-42/job-3");
+    succeeded(lab.run("--unlock", "--owner", BOB, "--desc", "run-42/job-3", "smithi002"));
+    assertThat(lab.machine("smithi002").locked()).isFalse();
   }
 
   @Test
