@@ -241,10 +241,13 @@ final class Invocation {
     if (value == null) {
       return List.of();
     }
-    List<String> types = List.of(value.split("\\|", -1));
+    // teuthology splits on ',', ' ' or a tab, and paddles on '|'; any of them here.
+    List<String> types = List.of(value.strip().split("\\s*[,|]\\s*|\\s+", -1));
     if (types.stream().anyMatch(String::isBlank)) {
       throw new UsageException(
-          "--machine-type '" + value + "' names an empty type; e.g. smithi, or smithi|mira");
+          "--machine-type '"
+              + value
+              + "' names an empty type; e.g. smithi, or several as smithi,mira or smithi|mira");
     }
     MachineQuery.Builder check = MachineQuery.builder();
     types.forEach(check::machineType);

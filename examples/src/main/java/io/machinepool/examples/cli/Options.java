@@ -104,7 +104,7 @@ final class Options {
       paramLabel = "TYPE",
       description =
           "type of machine to lock, list or summarize, e.g. smithi or vps; several as"
-              + " 'smithi|mira'")
+              + " smithi,mira, 'smithi mira' or 'smithi|mira'")
   String machineType;
 
   @Option(

@@ -122,6 +122,10 @@ class ListingCommandsTest {
         .containsExactly(name("mira001"));
     assertThat(names(json(lab.run("--list", "-a", "-m", "mira|vps", "--locked", "true"))))
         .containsExactly(name("mira001"));
+    assertThat(names(json(lab.run("--list", "-a", "-m", "mira,vps", "--locked", "true"))))
+        .containsExactly(name("mira001"));
+    assertThat(names(json(lab.run("--list", "-a", "-m", "mira vps", "--locked", "true"))))
+        .containsExactly(name("mira001"));
     assertThat(names(json(lab.run("--list", "-a", "--desc-pattern", "run"))))
         .containsExactly(name("smithi001"), name("smithi002"));
     assertThat(names(json(lab.run("--list", "-a", "--os-type", "ubuntu", "--os-version", "20.04"))))

@@ -221,6 +221,18 @@ class LockCommandsTest {
   }
 
   @Test
+  void lockManyTakesSeveralTypesSeparatedByCommasSpacesTabsOrBars() {
+    lab.lockAs(BOB, "bob's", "smithi001", "smithi002", "smithi003");
+    lab.pool.inventory().markUp(name("mira002")); // the only free machine of either type
+    for (String types : List.of("smithi,mira", "smithi mira", "smithi\tmira", "smithi|mira")) {
+      Lab.Result result = lab.run("--lock-many", "1", "-m", types);
+      succeeded(result);
+      assertThat(result.out()).as(types).contains(name("mira002"));
+      succeeded(lab.run("--unlock", "mira002"));
+    }
+  }
+
+  @Test
   void lockManyFiltersPhysicalMachinesByOs() {
     Lab.Result result =
         lab.run("--lock-many", "1", "-m", "smithi", "--os-type", "ubuntu", "--os-version", "20.04");
