@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.machinepool.Machine;
 import io.machinepool.testing.LogCapture;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -108,6 +109,17 @@ class ListingCommandsTest {
         .containsEntry("mac_address", "52:54:00:00:00:11")
         .containsEntry("locked_by", BOB)
         .containsEntry("machine_type", "vps");
+  }
+
+  @Test
+  void anEmptyLabDomainLeavesShortNamesAsWritten() {
+    try (Lab noDomain =
+        new Lab("lab_domain: ''\ndownburst: " + Lab.NO_DOWNBURST + "\n", Path.of("t.yaml"))) {
+      Lab.Result result = noDomain.run("--brief", "smithi001");
+      assertThat(result.status()).isEqualTo(1);
+      assertThat(result.errLines())
+          .containsExactly("machinepool: no machine named smithi001 in the inventory");
+    }
   }
 
   @Test
