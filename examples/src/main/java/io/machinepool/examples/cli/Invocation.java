@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -40,6 +41,7 @@ final class Invocation {
     UNLOCK("--unlock"),
     LOCK_MANY("--lock-many"),
     UPDATE("--update"),
+    UPDATE_KEYS("--update-keys"),
     SUMMARY("--summary"),
     QUEUE("--queue"),
     IMPORT("--import"),
@@ -139,6 +141,8 @@ final class Invocation {
       return Operation.LOCK_MANY;
     } else if (o.update) {
       return Operation.UPDATE;
+    } else if (o.updateKeys) {
+      return Operation.UPDATE_KEYS;
     } else if (o.summary) {
       return Operation.SUMMARY;
     } else if (o.queue) {
@@ -160,6 +164,7 @@ final class Invocation {
             Operation.LIST,
             Operation.LIST_TARGETS,
             Operation.UPDATE,
+            Operation.UPDATE_KEYS,
             Operation.BRIEF);
     if (options.keepGoing && operation != Operation.LOCK && operation != Operation.UNLOCK) {
       throw new UsageException("-f is only supported by --lock and --unlock");
@@ -174,7 +179,8 @@ final class Invocation {
       throw new UsageException(
           "machines cannot be specified with "
               + operation.flag
-              + "; they go with --lock, --unlock, --update, --list, --brief and --list-targets");
+              + "; they go with --lock, --unlock, --update, --update-keys, --list, --brief and"
+              + " --list-targets");
     }
     if (machines.isEmpty()
         && (operation == Operation.LOCK
@@ -184,9 +190,20 @@ final class Invocation {
           operation.flag
               + " requires specific machines, as arguments or in a targets file (-t FILE)");
     }
+    if (operation == Operation.UPDATE_KEYS) {
+      if (machines.isEmpty() && !options.all) {
+        throw new UsageException(
+            "--update-keys requires specific machines, as arguments or in a targets file (-t"
+                + " FILE), or --all for every machine");
+      }
+      if (options.owner != null) {
+        throw new UsageException("--owner does not go with --update-keys, which scans any machine");
+      }
+    }
     if (options.all) {
-      if (!operation.lists()) {
-        throw new UsageException("--all can only be used with --list, --list-targets and --brief");
+      if (!operation.lists() && operation != Operation.UPDATE_KEYS) {
+        throw new UsageException(
+            "--all can only be used with --list, --list-targets, --brief and --update-keys");
       }
       if (options.owner != null) {
         throw new UsageException("--all and --owner are mutually exclusive");
@@ -352,6 +369,7 @@ final class Invocation {
       case UNLOCK -> unlock(pool);
       case LOCK_MANY -> lockMany(pool);
       case UPDATE -> update(pool);
+      case UPDATE_KEYS -> updateKeys(pool);
       case IMPORT -> importFile(pool);
       case REAP -> reap(pool);
     };
@@ -659,6 +677,51 @@ final class Invocation {
       }
     }
     return 0;
+  }
+
+  /**
+   * {@code --update-keys}, as teuthology-updatekeys: scans each machine once, in parallel, and
+   * stores the keys of those that answered; prints each machine whose keys changed or stayed, and
+   * on standard error each one that could not be scanned, which keeps its stored keys.
+   */
+  private int updateKeys(MachinePool pool) {
+    List<String> names =
+        options.all
+            ? pool.machines(MachineQuery.all()).stream().map(Machine::name).toList()
+            : machines;
+    if (names.isEmpty()) {
+      err.println("the inventory is empty; there are no host keys to scan");
+      return 0;
+    }
+    Map<String, Machine> before = find(pool, names);
+    List<String> unknown = names.stream().filter(n -> !before.containsKey(n)).toList();
+    if (!unknown.isEmpty()) {
+      unknown.forEach(n -> err.println(Main.PREFIX + notFound(n)));
+      err.println(Main.PREFIX + "no host keys were scanned");
+      return 1;
+    }
+    Map<String, String> failed = new LinkedHashMap<>();
+    try {
+      pool.refreshHostKeys(names);
+    } catch (ProvisioningException e) {
+      e.failures().forEach(f -> failed.put(f.machine(), f.reason()));
+    }
+    Map<String, Machine> after = find(pool, names);
+    for (String name : names.stream().sorted().toList()) {
+      if (failed.containsKey(name)) {
+        err.println(
+            Main.PREFIX
+                + "could not scan the host keys of "
+                + name
+                + ": "
+                + failed.get(name)
+                + "; its stored keys stay");
+      } else {
+        boolean changed = !after.get(name).hostKeys().equals(before.get(name).hostKeys());
+        out.println(name + (changed ? ": host keys updated" : ": host keys unchanged"));
+      }
+    }
+    return failed.isEmpty() ? 0 : 1;
   }
 
   private int importFile(MachinePool pool) {

@@ -37,6 +37,7 @@ import picocli.CommandLine.Parameters;
       "  machinepool --update --status down --desc 'disk errors on sdb' smithi001",
       "  machinepool --unlock smithi001 smithi002",
       "  machinepool --unlock -t target.yaml",
+      "  machinepool --update-keys smithi001",
       "  machinepool --queue",
       "  machinepool --import lab.yaml",
       "  machinepool --reap",
@@ -67,7 +68,9 @@ final class Options {
 
   @Option(
       names = {"-a", "--all"},
-      description = "list all machines, not just those locked by you")
+      description =
+          "list all machines, not just those locked by you; with --update-keys, scan every"
+              + " machine")
   boolean all;
 
   @Option(
@@ -218,6 +221,13 @@ final class Options {
         names = "--update",
         description = "set the description (--desc) or status (--status) of the machines named")
     boolean update;
+
+    @Option(
+        names = "--update-keys",
+        description =
+            "scan the SSH host keys of the machines named (or of a targets file, -t FILE, or of"
+                + " every machine, -a) and store those that changed, as teuthology-updatekeys")
+    boolean updateKeys;
 
     @Option(
         names = "--summary",
