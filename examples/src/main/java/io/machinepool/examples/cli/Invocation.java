@@ -9,6 +9,7 @@ import io.machinepool.MachineQuery;
 import io.machinepool.MachineSpec;
 import io.machinepool.ProvisioningException;
 import io.machinepool.Summary;
+import io.machinepool.Targets;
 import io.machinepool.Waiter;
 import io.machinepool.config.TeuthologyConfig;
 import io.machinepool.examples.support.LockDatabase;
@@ -75,6 +76,7 @@ final class Invocation {
   private final Boolean up;
   private final Boolean locked;
   private final InventoryFile inventoryFile;
+  private final JsonQuery jsonQuery;
   private final Duration wait;
   private final int priority;
   private String vmUnavailable;
@@ -109,6 +111,7 @@ final class Invocation {
             LockRequest.MAX_PRIORITY,
             "--priority",
             " (0 is the most urgent)");
+    this.jsonQuery = options.jsonQuery == null ? null : JsonQuery.parse(options.jsonQuery);
     this.inventoryFile =
         operation == Operation.IMPORT
             ? InventoryFile.read(path(options.operation.importFile, "--import"), config)
@@ -215,6 +218,9 @@ final class Invocation {
     if (operation == Operation.LOCK_MANY && options.machineType == null) {
       throw new UsageException(
           "must specify machine type to lock: --lock-many N --machine-type TYPE");
+    }
+    if (options.jsonQuery != null && !operation.lists()) {
+      throw new UsageException("--json-query only goes with --list, --brief and --list-targets");
     }
     if (operation.lists() && options.desc != null) {
       throw new UsageException(
@@ -412,12 +418,32 @@ final class Invocation {
           pool.targets(query); // rescans the keys of the caller's VMs, when the pool can scan
           found = pool.machines(query);
         }
-        out.print(Listing.json(found));
+        out.print(Listing.json(matching(pool, found)));
       }
-      case BRIEF -> out.print(Listing.brief(pool.machines(query)));
-      default -> out.print(pool.targets(query).toYaml());
+      case BRIEF -> out.print(Listing.brief(matching(pool, pool.machines(query))));
+      default -> {
+        Targets targets = pool.targets(query);
+        if (jsonQuery != null) {
+          targets =
+              Targets.of(
+                  matching(pool, pool.machines(query)).stream().filter(Machine::locked).toList());
+        }
+        out.print(targets.toYaml());
+      }
     }
     return unknown == 0 ? 0 : 1;
+  }
+
+  /** The machines that match {@code --json-query}, or all of them without it. */
+  private List<Machine> matching(MachinePool pool, List<Machine> machines) {
+    if (jsonQuery == null) {
+      return machines;
+    }
+    Map<String, Machine> hosts =
+        find(
+            pool,
+            machines.stream().map(Machine::vpsHost).filter(h -> h != null).distinct().toList());
+    return jsonQuery.filter(machines, hosts::get);
   }
 
   /** Reports every machine named that is not in the inventory; returns how many. */

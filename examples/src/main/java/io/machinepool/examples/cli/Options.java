@@ -34,6 +34,7 @@ import picocli.CommandLine.Parameters;
       "  machinepool --brief",
       "  machinepool --brief --owner user@host",
       "  machinepool --list --all --machine-type smithi --status down",
+      "  machinepool --brief -a --json-query '{\"vm_host\": {\"name\": \"mira001.front.sepia.ceph.com\"}}'",
       "  machinepool --update --status down --desc 'disk errors on sdb' smithi001",
       "  machinepool --unlock smithi001 smithi002",
       "  machinepool --unlock -t target.yaml",
@@ -101,6 +102,14 @@ final class Options {
       paramLabel = "TEXT",
       description = "list only machines whose description contains TEXT")
   String descPattern;
+
+  @Option(
+      names = "--json-query",
+      paramLabel = "JSON|FILE",
+      description =
+          "list only machines whose --list object contains this JSON object (given as text or as"
+              + " a file), e.g. '{\"vm_host\": {\"name\": \"mira001.front.sepia.ceph.com\"}}'")
+  String jsonQuery;
 
   @Option(
       names = {"-m", "--machine-type"},

@@ -90,6 +90,9 @@ class UsageErrorsTest {
             "--summary",
             "-a"),
         bad("--update-keys requires specific machines", "--update-keys"),
+        bad("--json-query must be a JSON object", "--list", "--json-query", "[1, 2]"),
+        bad("--json-query is not valid JSON", "--list", "--json-query", "{\"up\": "),
+        bad("--json-query only goes with --list", "--summary", "--json-query", "{}"),
         bad("--all and listing specific machines", "--update-keys", "-a", "smithi001"),
         bad(
             "--owner does not go with --update-keys",
