@@ -58,9 +58,6 @@ public final class LockRequest {
     Checks.osField(builder.arch, "arch");
     Checks.notNegative(builder.waitUpTo, "waitUpTo");
     Checks.priority(builder.priority, MAX_PRIORITY);
-    if (builder.osVersion != null && builder.osType == null) {
-      throw new InvalidRequestException("an OS version needs an OS type: use os(type, version)");
-    }
     if (!namesGiven.isEmpty() && !typesGiven.isEmpty()) {
       throw new InvalidRequestException(
           "lock either named machines or a number of a machine type, not both");
@@ -434,9 +431,13 @@ public final class LockRequest {
     }
 
     /**
-     * Sets the OS: installed on VM slots, a filter for physical machines.
+     * Sets the OS: installed on VM slots, a filter for physical machines. Either may be {@code
+     * null}, as in teuthology-lock: {@code os(null, "22.04")} takes physical machines of any OS
+     * type with version 22.04, and leaves the type of a VM slot to the provisioner (downburst's
+     * default is ubuntu).
      *
-     * @param type e.g. {@code ubuntu}
+     * @param type e.g. {@code ubuntu}, or {@code null} for any type (the provisioner's default on
+     *     VM slots)
      * @param version e.g. {@code 22.04}, or {@code null} for the default version
      * @return this builder
      */

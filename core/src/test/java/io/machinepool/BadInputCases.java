@@ -283,10 +283,6 @@ abstract class BadInputCases {
         InvalidRequestException.class,
         "must not be negative");
     rejected(
-        () -> LockRequest.builder().owner(OWNER).names("a.front").os(null, "22.04").build(),
-        InvalidRequestException.class,
-        "an OS version needs an OS type");
-    rejected(
         () ->
             LockRequest.builder()
                 .owner(OWNER)

@@ -474,6 +474,19 @@ abstract class LockStoreContract {
   }
 
   @Test
+  void lockManyFiltersPhysicalMachinesByOsVersionAloneAsTeuthologyLockDoes() {
+    try (Lease lease =
+        pool.lock(request(ALICE).machineType("smithi").count(1).os(null, "9").build())) {
+      assertThat(lease.names()).containsExactly("smithi003.front.sepia.ceph.com");
+    }
+    assertThatThrownBy(
+            () ->
+                pool.lock(request(ALICE).machineType("smithi").count(3).os(null, "22.04").build()))
+        .isInstanceOf(NotEnoughMachinesException.class)
+        .hasMessageContaining("only 2 smithi machines available with version 22.04, 3 requested");
+  }
+
+  @Test
   void lockManyTakesFromSeveralTypes() {
     try (Lease lease = pool.lock(request(ALICE).machineTypes("smithi", "mira").count(5).build())) {
       assertThat(lease.machines()).extracting(Machine::machineType).containsOnly("smithi", "mira");

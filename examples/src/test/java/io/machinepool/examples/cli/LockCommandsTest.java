@@ -241,6 +241,15 @@ class LockCommandsTest {
   }
 
   @Test
+  void osVersionAloneFiltersPhysicalMachinesAsTeuthologyLock() {
+    Lab.Result result = lab.run("--lock-many", "1", "-m", "smithi", "--os-version", "20.04");
+    succeeded(result);
+    assertThat(result.out()).isEqualTo("targets:\n  " + name("smithi003") + ": null\n");
+    succeeded(lab.run("--lock", "--os-version", "22.04", "smithi002"));
+    assertThat(lab.machine("smithi002").lockedBy()).isEqualTo(ME);
+  }
+
+  @Test
   void lockManyOfMoreThanAreFreeLocksNothing() {
     lab.lockAs(BOB, "bob's", "smithi002");
     List<Machine> before = lab.snapshot();

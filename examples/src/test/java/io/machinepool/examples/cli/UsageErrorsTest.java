@@ -183,7 +183,6 @@ class UsageErrorsTest {
             "smithi,,mira"),
         bad("--machine-type 'smithi|' names an empty type", "--lock-many", "1", "-m", "smithi|"),
         bad("an owner is required", "--lock", "--owner", " ", "smithi002"),
-        bad("an OS version needs an OS type", "--lock", "--os-version", "22.04", "smithi002"),
         bad(
             "OS type 'ubuntu;reboot' has characters outside",
             "--lock-many",
