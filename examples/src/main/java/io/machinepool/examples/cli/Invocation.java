@@ -80,6 +80,8 @@ final class Invocation {
   private final Duration wait;
   private final int priority;
   private String vmUnavailable;
+  private ScanFailures scans;
+  private boolean vmUnavailableSaid;
 
   private Invocation(Options options, TeuthologyConfig config, PrintStream out, PrintStream err) {
     this.options = options;
@@ -327,12 +329,21 @@ final class Invocation {
     try {
       opened = opener.open(url, config, progress);
     } catch (MachinePoolException e) {
+      if (e instanceof io.machinepool.DatabaseException) {
+        throw new UsageException(
+            "cannot open the lock database "
+                + redacted(url)
+                + ": "
+                + ToolMessages.of(e.getMessage())
+                + rootCause(e));
+      }
       throw e;
     } catch (RuntimeException e) {
       throw new UsageException(
-          "cannot open the lock database " + redacted(url) + ": " + e.getMessage());
+          "cannot open the lock database " + redacted(url) + ": " + e.getMessage() + rootCause(e));
     }
     vmUnavailable = opened.vmUnavailable();
+    scans = opened.scans();
     progress.destroysVms(vmUnavailable == null);
     try {
       return run(opened.pool());
@@ -349,6 +360,22 @@ final class Invocation {
     }
   }
 
+  /**
+   * The innermost cause of a failure, e.g. {@code Connection refused}, when the message does not
+   * say it already: a connection pool's timeout hides the driver's reason in its causes.
+   */
+  static String rootCause(Throwable e) {
+    Throwable root = e;
+    for (int depth = 0; root.getCause() != null && root.getCause() != root && depth < 20; depth++) {
+      root = root.getCause();
+    }
+    String message = root.getMessage();
+    if (root == e || message == null || String.valueOf(e.getMessage()).contains(message)) {
+      return "";
+    }
+    return " (cause: " + root.getClass().getSimpleName() + ": " + message + ")";
+  }
+
   private static String redacted(String url) {
     int query = url.indexOf('?');
     return query < 0 ? url : url.substring(0, query) + "?...";
@@ -361,9 +388,11 @@ final class Invocation {
    */
   private String describe(MachinePoolException e) {
     if (e instanceof ProvisioningException && vmUnavailable != null) {
-      return e.getMessage() + "\ndownburst is not available here: " + vmUnavailable;
+      String why = vmUnavailableSaid ? "(see above)" : vmUnavailable;
+      vmUnavailableSaid = true;
+      return ToolMessages.of(e.getMessage()) + "\ndownburst is not available here: " + why;
     }
-    return e.getMessage();
+    return ToolMessages.of(e.getMessage());
   }
 
   private int run(MachinePool pool) {
@@ -411,27 +440,53 @@ final class Invocation {
   private int list(MachinePool pool) {
     MachineQuery query = listQuery();
     int unknown = reportUnknown(pool);
+    List<Machine> found = pool.machines(query);
+    if (rescanVms(pool, query, found)) {
+      found = pool.machines(query);
+    }
+    found = matching(pool, found);
     switch (operation) {
-      case LIST -> {
-        List<Machine> found = pool.machines(query);
-        if (found.stream().anyMatch(m -> m.isVirtual() && m.locked())) {
-          pool.targets(query); // rescans the keys of the caller's VMs, when the pool can scan
-          found = pool.machines(query);
-        }
-        out.print(Listing.json(matching(pool, found)));
-      }
-      case BRIEF -> out.print(Listing.brief(matching(pool, pool.machines(query))));
-      default -> {
-        Targets targets = pool.targets(query);
-        if (jsonQuery != null) {
-          targets =
-              Targets.of(
-                  matching(pool, pool.machines(query)).stream().filter(Machine::locked).toList());
-        }
-        out.print(targets.toYaml());
-      }
+      case LIST -> out.print(Listing.json(found));
+      case BRIEF -> out.print(Listing.brief(found));
+      default -> out.print(Targets.of(found.stream().filter(Machine::locked).toList()).toYaml());
     }
     return unknown == 0 ? 0 : 1;
+  }
+
+  /**
+   * Before {@code --list} and {@code --list-targets}, as teuthology-lock: scans again the host keys
+   * of the locked VMs listed that the machines named are, or else that the query's owner (the
+   * caller) holds. A VM that does not answer keeps its stored keys, with a line on standard error.
+   *
+   * @return whether any keys were scanned
+   */
+  private boolean rescanVms(MachinePool pool, MachineQuery query, List<Machine> found) {
+    if (operation == Operation.BRIEF || scans == null) {
+      return false;
+    }
+    String holder = query.owner() != null ? query.owner() : LockRequest.defaultOwner();
+    List<String> vms =
+        found.stream()
+            .filter(m -> m.isVirtual() && m.locked())
+            .filter(m -> !machines.isEmpty() || holder.equals(m.lockedBy()))
+            .map(Machine::name)
+            .toList();
+    if (vms.isEmpty()) {
+      return false;
+    }
+    try {
+      pool.refreshHostKeys(vms);
+    } catch (ProvisioningException e) {
+      for (ProvisioningException.Failure f : e.failures()) {
+        err.println(
+            Main.PREFIX
+                + "warning: "
+                + f.machine()
+                + " is listed with its stored host keys: "
+                + f.reason());
+      }
+    }
+    return true;
   }
 
   /** The machines that match {@code --json-query}, or all of them without it. */
@@ -444,6 +499,33 @@ final class Invocation {
             pool,
             machines.stream().map(Machine::vpsHost).filter(h -> h != null).distinct().toList());
     return jsonQuery.filter(machines, hosts::get);
+  }
+
+  /**
+   * One line per machine of a lease that was locked without host keys because its scan failed (the
+   * library logs it; without {@code -v} the tool says it instead, plainly).
+   */
+  private void reportUnscanned(Lease lease) {
+    if (scans == null) {
+      return;
+    }
+    for (Machine m : lease.machines()) {
+      if (m.hostKeys().isEmpty()) {
+        scans
+            .reason(m.name())
+            .ifPresent(
+                reason ->
+                    err.println(
+                        Main.PREFIX
+                            + "warning: "
+                            + m.name()
+                            + " is locked without host keys: "
+                            + reason
+                            + "; machinepool --update-keys "
+                            + m.name()
+                            + " stores them once it answers"));
+      }
+    }
   }
 
   /** Reports every machine named that is not in the inventory; returns how many. */
@@ -544,19 +626,24 @@ final class Invocation {
                 .map(Machine::name)
                 .sorted()
                 .toList();
-    for (String vm : vms) {
+    if (!vms.isEmpty()) {
+      // the reason (every place downburst was looked for) once, however many VM slots
       err.println(
           Main.PREFIX
-              + vm
-              + " is a VM slot, and creating its VM needs downburst, which is not available here: "
+              + String.join(", ", vms)
+              + (vms.size() == 1
+                  ? " is a VM slot, and creating its VM needs"
+                  : " are VM slots, and creating their VMs needs")
+              + " downburst, which is not available here: "
               + vmUnavailable);
+      vmUnavailableSaid = true;
     }
     if (!options.keepGoing) {
       if (!vms.isEmpty()) {
         err.println(Main.PREFIX + "nothing was locked");
         return 1;
       }
-      pool.lock(request(waitStarted).names(machines).build()); // all or none
+      reportUnscanned(pool.lock(request(waitStarted).names(machines).build())); // all or none
       return 0;
     }
     List<String> skip = vms;
@@ -565,9 +652,12 @@ final class Invocation {
     int failures = vms.size();
     for (String name : names) {
       try {
-        pool.lock(request(waitStarted).names(name).build());
+        reportUnscanned(pool.lock(request(waitStarted).names(name).build()));
       } catch (MachinePoolException e) {
-        err.println(Main.PREFIX + describe(e));
+        // each request of -f is one machine: the library's "nothing was locked" is about that one,
+        // and the others are still locked
+        err.println(
+            Main.PREFIX + describe(e).replace("nothing was locked", name + " was not locked"));
         failures++;
       }
     }
@@ -602,6 +692,7 @@ final class Invocation {
             .count(options.operation.lockMany)
             .build();
     Lease lease = pool.lock(request);
+    reportUnscanned(lease);
     out.print(lease.targets().toYaml());
     return 0;
   }
@@ -637,6 +728,7 @@ final class Invocation {
   private List<String> unlockProblems(MachinePool pool, String owner) {
     Map<String, Machine> found = find(pool, machines);
     List<String> problems = new ArrayList<>();
+    List<String> vms = new ArrayList<>();
     for (String name : machines) {
       Machine m = found.get(name);
       if (m == null) {
@@ -664,12 +756,18 @@ final class Invocation {
                 + options.desc
                 + "'; not unlocked");
       } else if (m.isVirtual() && vmUnavailable != null) {
-        problems.add(
-            name
-                + " is a VM slot, and destroying its VM needs downburst, which is not available"
-                + " here: "
-                + vmUnavailable);
+        vms.add(name);
       }
+    }
+    if (!vms.isEmpty()) {
+      // the reason (every place downburst was looked for) once, however many VM slots
+      problems.add(
+          String.join(", ", vms)
+              + (vms.size() == 1
+                  ? " is a VM slot, and destroying its VM needs"
+                  : " are VM slots, and destroying their VMs needs")
+              + " downburst, which is not available here: "
+              + vmUnavailable);
     }
     return problems;
   }

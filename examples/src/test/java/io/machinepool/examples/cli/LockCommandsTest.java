@@ -113,10 +113,55 @@ class LockCommandsTest {
 
     assertThat(result.status()).isEqualTo(1);
     assertThat(result.errLines()).hasSize(1);
-    assertThat(result.err()).contains(name("smithi002"));
+    assertThat(result.err())
+        .contains(name("smithi002"))
+        .as("the others were locked")
+        .doesNotContain("nothing was locked")
+        .endsWith("; " + name("smithi002") + " was not locked\n");
     assertThat(lab.machine("smithi001").lockedBy()).isEqualTo(ME);
     assertThat(lab.machine("smithi002").lockedBy()).isEqualTo(BOB);
     assertThat(lab.machine("smithi003").lockedBy()).isEqualTo(ME);
+  }
+
+  @Test
+  void aMachineLockedWithoutHostKeysGetsOnePlainWarningLine() {
+    Lab.Result result =
+        lab.runShowingScanWarnings(PoolOpener.DEFAULT, "--lock", "smithi002", "smithi003");
+
+    assertThat(result.status()).as("%s", result).isZero();
+    assertThat(result.out()).isEmpty();
+    assertThat(result.errLines())
+        .satisfiesExactly(
+            l ->
+                assertThat(l)
+                    .startsWith(
+                        "machinepool: warning: "
+                            + name("smithi002")
+                            + " is locked without host keys: could not scan the host keys of "
+                            + name("smithi002")
+                            + ":22: the name does not resolve")
+                    .endsWith(
+                        "; machinepool --update-keys "
+                            + name("smithi002")
+                            + " stores them once it answers"),
+            l -> assertThat(l).startsWith("machinepool: warning: " + name("smithi003") + " is"));
+    assertThat(lab.machine("smithi002").lockedBy()).isEqualTo(ME);
+  }
+
+  @Test
+  void anUnreachableDatabaseFailsWithinSecondsSayingWhy() {
+    long started = System.nanoTime();
+    Lab.Result result = lab.run("--brief", "--db", "jdbc:postgresql://127.0.0.1:1/lab?user=nobody");
+    Duration took = Duration.ofNanos(System.nanoTime() - started);
+
+    assertThat(result.status()).isEqualTo(1);
+    assertThat(result.errLines())
+        .singleElement()
+        .asString()
+        .startsWith(
+            "machinepool: cannot open the lock database jdbc:postgresql://127.0.0.1:1/lab?...")
+        .containsIgnoringCase("refused");
+    assertThat(took).isLessThan(Duration.ofSeconds(15));
   }
 
   @Test
