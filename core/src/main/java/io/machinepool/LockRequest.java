@@ -314,7 +314,10 @@ public final class LockRequest {
   }
 
   /**
-   * The owner a request gets when none is given: {@code user@hostname} of this process.
+   * The owner a request gets when none is given: {@code user@hostname} of this process, with the
+   * user name as teuthology's {@code getpass.getuser()} finds it: the first of the environment
+   * variables {@code LOGNAME}, {@code USER}, {@code LNAME} and {@code USERNAME} that is set and not
+   * empty, else the account's name ({@code user.name}).
    *
    * @return e.g. {@code alice@build7}
    */
@@ -322,9 +325,31 @@ public final class LockRequest {
     return DefaultOwner.VALUE;
   }
 
+  /** The environment variables {@code getpass.getuser()} reads, in its order. */
+  private static final List<String> USER_VARIABLES =
+      List.of("LOGNAME", "USER", "LNAME", "USERNAME");
+
+  /**
+   * The user name as {@code getpass.getuser()} finds it.
+   *
+   * @param environment the process's environment variables by name
+   * @param account the account's name, from the password database
+   * @return the user name
+   */
+  static String userName(java.util.function.Function<String, String> environment, String account) {
+    for (String variable : USER_VARIABLES) {
+      String value = environment.apply(variable);
+      if (value != null && !value.isEmpty()) {
+        return value;
+      }
+    }
+    return account;
+  }
+
   /** Looks the host name up once: a builder per lock must not cost a resolver call each. */
   private static final class DefaultOwner {
-    static final String VALUE = System.getProperty("user.name", "unknown") + "@" + hostName();
+    static final String VALUE =
+        userName(System::getenv, System.getProperty("user.name", "unknown")) + "@" + hostName();
 
     private static String hostName() {
       try {
