@@ -93,6 +93,20 @@ public final class Inventory {
   }
 
   /**
+   * Marks a machine down and leaves its description as it is, as {@code teuthology-lock --update
+   * --status down} does without {@code --desc}: a locked machine keeps its holder's description, so
+   * that the holder can still unlock it by that description. Prefer {@link #markDown(String,
+   * String)}, which records why.
+   *
+   * @param name the machine
+   * @throws NoSuchMachineException when it is not in the inventory
+   */
+  public void markDown(String name) {
+    pool.checkOpen();
+    rows.setUp(Checks.machineName(name), false, null);
+  }
+
+  /**
    * Marks a machine up again.
    *
    * @param name the machine

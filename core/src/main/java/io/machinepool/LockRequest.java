@@ -58,9 +58,6 @@ public final class LockRequest {
     Checks.osField(builder.arch, "arch");
     Checks.notNegative(builder.waitUpTo, "waitUpTo");
     Checks.priority(builder.priority, MAX_PRIORITY);
-    if (builder.osVersion != null && builder.osType == null) {
-      throw new InvalidRequestException("an OS version needs an OS type: use os(type, version)");
-    }
     if (!namesGiven.isEmpty() && !typesGiven.isEmpty()) {
       throw new InvalidRequestException(
           "lock either named machines or a number of a machine type, not both");
@@ -317,7 +314,10 @@ public final class LockRequest {
   }
 
   /**
-   * The owner a request gets when none is given: {@code user@hostname} of this process.
+   * The owner a request gets when none is given: {@code user@hostname} of this process, with the
+   * user name as teuthology's {@code getpass.getuser()} finds it: the first of the environment
+   * variables {@code LOGNAME}, {@code USER}, {@code LNAME} and {@code USERNAME} that is set and not
+   * empty, else the account's name ({@code user.name}).
    *
    * @return e.g. {@code alice@build7}
    */
@@ -325,9 +325,31 @@ public final class LockRequest {
     return DefaultOwner.VALUE;
   }
 
+  /** The environment variables {@code getpass.getuser()} reads, in its order. */
+  private static final List<String> USER_VARIABLES =
+      List.of("LOGNAME", "USER", "LNAME", "USERNAME");
+
+  /**
+   * The user name as {@code getpass.getuser()} finds it.
+   *
+   * @param environment the process's environment variables by name
+   * @param account the account's name, from the password database
+   * @return the user name
+   */
+  static String userName(java.util.function.Function<String, String> environment, String account) {
+    for (String variable : USER_VARIABLES) {
+      String value = environment.apply(variable);
+      if (value != null && !value.isEmpty()) {
+        return value;
+      }
+    }
+    return account;
+  }
+
   /** Looks the host name up once: a builder per lock must not cost a resolver call each. */
   private static final class DefaultOwner {
-    static final String VALUE = System.getProperty("user.name", "unknown") + "@" + hostName();
+    static final String VALUE =
+        userName(System::getenv, System.getProperty("user.name", "unknown")) + "@" + hostName();
 
     private static String hostName() {
       try {
@@ -434,9 +456,13 @@ public final class LockRequest {
     }
 
     /**
-     * Sets the OS: installed on VM slots, a filter for physical machines.
+     * Sets the OS: installed on VM slots, a filter for physical machines. Either may be {@code
+     * null}, as in teuthology-lock: {@code os(null, "22.04")} takes physical machines of any OS
+     * type with version 22.04, and leaves the type of a VM slot to the provisioner (downburst's
+     * default is ubuntu).
      *
-     * @param type e.g. {@code ubuntu}
+     * @param type e.g. {@code ubuntu}, or {@code null} for any type (the provisioner's default on
+     *     VM slots)
      * @param version e.g. {@code 22.04}, or {@code null} for the default version
      * @return this builder
      */

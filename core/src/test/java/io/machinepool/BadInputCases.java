@@ -283,10 +283,6 @@ abstract class BadInputCases {
         InvalidRequestException.class,
         "must not be negative");
     rejected(
-        () -> LockRequest.builder().owner(OWNER).names("a.front").os(null, "22.04").build(),
-        InvalidRequestException.class,
-        "an OS version needs an OS type");
-    rejected(
         () ->
             LockRequest.builder()
                 .owner(OWNER)
@@ -552,6 +548,7 @@ abstract class BadInputCases {
             () -> pool.machine(name),
             () -> pool.inventory().add(MachineSpec.physical(name, "smithi")),
             () -> pool.inventory().markDown(name, "broken"),
+            () -> pool.inventory().markDown(name),
             () -> pool.hostKeys().replace(name, List.of(new HostKey("ssh-rsa", "AAAA"))),
             () -> pool.hostKeys().keys(name),
             () -> pool.hostKeys().forget(name),

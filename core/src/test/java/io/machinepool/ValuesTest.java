@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -236,5 +237,21 @@ class ValuesTest {
     assertThat(machine.toString())
         .startsWith("Machine[name=vpm011.front, machineType=vps, vpsHost=mira001, up=true,")
         .endsWith(", sshPort=null, generation=1]");
+  }
+
+  @Test
+  void theDefaultOwnersUserIsFoundAsTeuthologysGetpassGetuserFindsIt() {
+    Map<String, String> env = new HashMap<>();
+    assertThat(LockRequest.userName(env::get, "account")).isEqualTo("account");
+    env.put("USERNAME", "dora");
+    assertThat(LockRequest.userName(env::get, "account")).isEqualTo("dora");
+    env.put("LNAME", "carol");
+    assertThat(LockRequest.userName(env::get, "account")).isEqualTo("carol");
+    env.put("USER", "bob");
+    assertThat(LockRequest.userName(env::get, "account")).isEqualTo("bob");
+    env.put("LOGNAME", "");
+    assertThat(LockRequest.userName(env::get, "account")).as("empty is not set").isEqualTo("bob");
+    env.put("LOGNAME", "alice");
+    assertThat(LockRequest.userName(env::get, "account")).isEqualTo("alice");
   }
 }

@@ -474,6 +474,19 @@ abstract class LockStoreContract {
   }
 
   @Test
+  void lockManyFiltersPhysicalMachinesByOsVersionAloneAsTeuthologyLockDoes() {
+    try (Lease lease =
+        pool.lock(request(ALICE).machineType("smithi").count(1).os(null, "9").build())) {
+      assertThat(lease.names()).containsExactly("smithi003.front.sepia.ceph.com");
+    }
+    assertThatThrownBy(
+            () ->
+                pool.lock(request(ALICE).machineType("smithi").count(3).os(null, "22.04").build()))
+        .isInstanceOf(NotEnoughMachinesException.class)
+        .hasMessageContaining("only 2 smithi machines available with version 22.04, 3 requested");
+  }
+
+  @Test
   void lockManyTakesFromSeveralTypes() {
     try (Lease lease = pool.lock(request(ALICE).machineTypes("smithi", "mira").count(5).build())) {
       assertThat(lease.machines()).extracting(Machine::machineType).containsOnly("smithi", "mira");
@@ -796,6 +809,25 @@ abstract class LockStoreContract {
                     + name
                     + "'"))
         .containsExactly(java.util.Arrays.asList(null, null));
+  }
+
+  @Test
+  void markDownWithoutAReasonKeepsTheHoldersDescriptionSoTheHolderCanStillUnlock() {
+    String name = "mira001.front.sepia.ceph.com";
+    pool.lock(request(ALICE).description("job-9").names(name).keepUntilUnlocked().build());
+
+    pool.inventory().markDown(name);
+
+    Machine down = machine(name);
+    assertThat(down.up()).isFalse();
+    assertThat(down.locked()).isTrue();
+    assertThat(down.lockedBy()).isEqualTo(ALICE);
+    assertThat(down.description()).isEqualTo("job-9");
+    pool.unlock(name, ALICE, "job-9");
+    assertThat(machine(name).locked()).isFalse();
+    assertThat(machine(name).up()).as("unlocking does not mark it up").isFalse();
+    assertThatThrownBy(() -> pool.inventory().markDown("nosuch.front.sepia.ceph.com"))
+        .isInstanceOf(NoSuchMachineException.class);
   }
 
   // ---- rule 10: exact identity, times in UTC ------------------------------------------------

@@ -81,7 +81,9 @@ public final class TeuthologyConfig {
       this.discoverUrl = null;
       this.machines = List.of();
     }
-    this.labDomain = keys.string(root, "lab_domain");
+    // teuthology's own development configs say lab_domain: '' for "no domain".
+    String domain = keys.string(root, "lab_domain");
+    this.labDomain = domain == null || domain.isBlank() ? null : domain;
     this.sshKey = keys.path(root, "ssh_key");
     Map<?, ?> own = keys.map(root, "machine_pool");
     this.databaseUrl = keys.string(own, "machine_pool.database_url");
@@ -266,7 +268,7 @@ public final class TeuthologyConfig {
   /**
    * {@code lab_domain}: what completes short machine names.
    *
-   * @return the domain, or empty
+   * @return the domain, or empty when the file has none or an empty one ({@code lab_domain: ''})
    */
   public Optional<String> labDomain() {
     return Optional.ofNullable(labDomain);
@@ -333,7 +335,7 @@ public final class TeuthologyConfig {
   /**
    * Completes a short machine name with the lab domain, as teuthology does: {@code smithi001}
    * becomes {@code smithi001.front.sepia.ceph.com}; a name with a dot, or any name when no domain
-   * is configured, stays as it is. A {@code user@} prefix is dropped.
+   * is configured (or it is empty), stays as it is. A {@code user@} prefix is dropped.
    *
    * @param name a short or full name
    * @return the full name

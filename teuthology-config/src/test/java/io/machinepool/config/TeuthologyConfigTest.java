@@ -244,6 +244,16 @@ class TeuthologyConfigTest {
   }
 
   @Test
+  void anEmptyLabDomainMeansNoDomain() {
+    for (String yaml : List.of("lab_domain: ''\n", "lab_domain: \"\"\n", "lab_domain: ' '\n")) {
+      TeuthologyConfig config = TeuthologyConfig.parse(yaml, null);
+      assertThat(config.labDomain()).as(yaml).isEmpty();
+      assertThat(config.canonicalize("smithi001")).as(yaml).isEqualTo("smithi001");
+      assertThat(config.canonicalize("ubuntu@smithi001")).as(yaml).isEqualTo("smithi001");
+    }
+  }
+
+  @Test
   void anEmptyFileIsAnEmptyConfiguration() {
     assertThat(TeuthologyConfig.parse("", null).labDomain()).isEmpty();
   }

@@ -9,6 +9,7 @@ import io.machinepool.MachineQuery;
 import io.machinepool.MachineSpec;
 import io.machinepool.ProvisioningException;
 import io.machinepool.Summary;
+import io.machinepool.Targets;
 import io.machinepool.Waiter;
 import io.machinepool.config.TeuthologyConfig;
 import io.machinepool.examples.support.LockDatabase;
@@ -19,6 +20,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -40,6 +42,7 @@ final class Invocation {
     UNLOCK("--unlock"),
     LOCK_MANY("--lock-many"),
     UPDATE("--update"),
+    UPDATE_KEYS("--update-keys"),
     SUMMARY("--summary"),
     QUEUE("--queue"),
     IMPORT("--import"),
@@ -73,9 +76,12 @@ final class Invocation {
   private final Boolean up;
   private final Boolean locked;
   private final InventoryFile inventoryFile;
+  private final JsonQuery jsonQuery;
   private final Duration wait;
   private final int priority;
   private String vmUnavailable;
+  private ScanFailures scans;
+  private boolean vmUnavailableSaid;
 
   private Invocation(Options options, TeuthologyConfig config, PrintStream out, PrintStream err) {
     this.options = options;
@@ -107,6 +113,7 @@ final class Invocation {
             LockRequest.MAX_PRIORITY,
             "--priority",
             " (0 is the most urgent)");
+    this.jsonQuery = options.jsonQuery == null ? null : JsonQuery.parse(options.jsonQuery);
     this.inventoryFile =
         operation == Operation.IMPORT
             ? InventoryFile.read(path(options.operation.importFile, "--import"), config)
@@ -139,6 +146,8 @@ final class Invocation {
       return Operation.LOCK_MANY;
     } else if (o.update) {
       return Operation.UPDATE;
+    } else if (o.updateKeys) {
+      return Operation.UPDATE_KEYS;
     } else if (o.summary) {
       return Operation.SUMMARY;
     } else if (o.queue) {
@@ -160,6 +169,7 @@ final class Invocation {
             Operation.LIST,
             Operation.LIST_TARGETS,
             Operation.UPDATE,
+            Operation.UPDATE_KEYS,
             Operation.BRIEF);
     if (options.keepGoing && operation != Operation.LOCK && operation != Operation.UNLOCK) {
       throw new UsageException("-f is only supported by --lock and --unlock");
@@ -174,7 +184,8 @@ final class Invocation {
       throw new UsageException(
           "machines cannot be specified with "
               + operation.flag
-              + "; they go with --lock, --unlock, --update, --list, --brief and --list-targets");
+              + "; they go with --lock, --unlock, --update, --update-keys, --list, --brief and"
+              + " --list-targets");
     }
     if (machines.isEmpty()
         && (operation == Operation.LOCK
@@ -184,9 +195,20 @@ final class Invocation {
           operation.flag
               + " requires specific machines, as arguments or in a targets file (-t FILE)");
     }
+    if (operation == Operation.UPDATE_KEYS) {
+      if (machines.isEmpty() && !options.all) {
+        throw new UsageException(
+            "--update-keys requires specific machines, as arguments or in a targets file (-t"
+                + " FILE), or --all for every machine");
+      }
+      if (options.owner != null) {
+        throw new UsageException("--owner does not go with --update-keys, which scans any machine");
+      }
+    }
     if (options.all) {
-      if (!operation.lists()) {
-        throw new UsageException("--all can only be used with --list, --list-targets and --brief");
+      if (!operation.lists() && operation != Operation.UPDATE_KEYS) {
+        throw new UsageException(
+            "--all can only be used with --list, --list-targets, --brief and --update-keys");
       }
       if (options.owner != null) {
         throw new UsageException("--all and --owner are mutually exclusive");
@@ -198,6 +220,9 @@ final class Invocation {
     if (operation == Operation.LOCK_MANY && options.machineType == null) {
       throw new UsageException(
           "must specify machine type to lock: --lock-many N --machine-type TYPE");
+    }
+    if (options.jsonQuery != null && !operation.lists()) {
+      throw new UsageException("--json-query only goes with --list, --brief and --list-targets");
     }
     if (operation.lists() && options.desc != null) {
       throw new UsageException(
@@ -241,10 +266,13 @@ final class Invocation {
     if (value == null) {
       return List.of();
     }
-    List<String> types = List.of(value.split("\\|", -1));
+    // teuthology splits on ',', ' ' or a tab, and paddles on '|'; any of them here.
+    List<String> types = List.of(value.strip().split("\\s*[,|]\\s*|\\s+", -1));
     if (types.stream().anyMatch(String::isBlank)) {
       throw new UsageException(
-          "--machine-type '" + value + "' names an empty type; e.g. smithi, or smithi|mira");
+          "--machine-type '"
+              + value
+              + "' names an empty type; e.g. smithi, or several as smithi,mira or smithi|mira");
     }
     MachineQuery.Builder check = MachineQuery.builder();
     types.forEach(check::machineType);
@@ -301,12 +329,21 @@ final class Invocation {
     try {
       opened = opener.open(url, config, progress);
     } catch (MachinePoolException e) {
+      if (e instanceof io.machinepool.DatabaseException) {
+        throw new UsageException(
+            "cannot open the lock database "
+                + redacted(url)
+                + ": "
+                + ToolMessages.of(e.getMessage())
+                + rootCause(e));
+      }
       throw e;
     } catch (RuntimeException e) {
       throw new UsageException(
-          "cannot open the lock database " + redacted(url) + ": " + e.getMessage());
+          "cannot open the lock database " + redacted(url) + ": " + e.getMessage() + rootCause(e));
     }
     vmUnavailable = opened.vmUnavailable();
+    scans = opened.scans();
     progress.destroysVms(vmUnavailable == null);
     try {
       return run(opened.pool());
@@ -323,6 +360,22 @@ final class Invocation {
     }
   }
 
+  /**
+   * The innermost cause of a failure, e.g. {@code Connection refused}, when the message does not
+   * say it already: a connection pool's timeout hides the driver's reason in its causes.
+   */
+  static String rootCause(Throwable e) {
+    Throwable root = e;
+    for (int depth = 0; root.getCause() != null && root.getCause() != root && depth < 20; depth++) {
+      root = root.getCause();
+    }
+    String message = root.getMessage();
+    if (root == e || message == null || String.valueOf(e.getMessage()).contains(message)) {
+      return "";
+    }
+    return " (cause: " + root.getClass().getSimpleName() + ": " + message + ")";
+  }
+
   private static String redacted(String url) {
     int query = url.indexOf('?');
     return query < 0 ? url : url.substring(0, query) + "?...";
@@ -335,9 +388,11 @@ final class Invocation {
    */
   private String describe(MachinePoolException e) {
     if (e instanceof ProvisioningException && vmUnavailable != null) {
-      return e.getMessage() + "\ndownburst is not available here: " + vmUnavailable;
+      String why = vmUnavailableSaid ? "(see above)" : vmUnavailable;
+      vmUnavailableSaid = true;
+      return ToolMessages.of(e.getMessage()) + "\ndownburst is not available here: " + why;
     }
-    return e.getMessage();
+    return ToolMessages.of(e.getMessage());
   }
 
   private int run(MachinePool pool) {
@@ -349,6 +404,7 @@ final class Invocation {
       case UNLOCK -> unlock(pool);
       case LOCK_MANY -> lockMany(pool);
       case UPDATE -> update(pool);
+      case UPDATE_KEYS -> updateKeys(pool);
       case IMPORT -> importFile(pool);
       case REAP -> reap(pool);
     };
@@ -384,19 +440,92 @@ final class Invocation {
   private int list(MachinePool pool) {
     MachineQuery query = listQuery();
     int unknown = reportUnknown(pool);
+    List<Machine> found = pool.machines(query);
+    if (rescanVms(pool, query, found)) {
+      found = pool.machines(query);
+    }
+    found = matching(pool, found);
     switch (operation) {
-      case LIST -> {
-        List<Machine> found = pool.machines(query);
-        if (found.stream().anyMatch(m -> m.isVirtual() && m.locked())) {
-          pool.targets(query); // rescans the keys of the caller's VMs, when the pool can scan
-          found = pool.machines(query);
-        }
-        out.print(Listing.json(found));
-      }
-      case BRIEF -> out.print(Listing.brief(pool.machines(query)));
-      default -> out.print(pool.targets(query).toYaml());
+      case LIST -> out.print(Listing.json(found));
+      case BRIEF -> out.print(Listing.brief(found));
+      default -> out.print(Targets.of(found.stream().filter(Machine::locked).toList()).toYaml());
     }
     return unknown == 0 ? 0 : 1;
+  }
+
+  /**
+   * Before {@code --list} and {@code --list-targets}, as teuthology-lock: scans again the host keys
+   * of the locked VMs listed that the machines named are, or else that the query's owner (the
+   * caller) holds. A VM that does not answer keeps its stored keys, with a line on standard error.
+   *
+   * @return whether any keys were scanned
+   */
+  private boolean rescanVms(MachinePool pool, MachineQuery query, List<Machine> found) {
+    if (operation == Operation.BRIEF || scans == null) {
+      return false;
+    }
+    String holder = query.owner() != null ? query.owner() : LockRequest.defaultOwner();
+    List<String> vms =
+        found.stream()
+            .filter(m -> m.isVirtual() && m.locked())
+            .filter(m -> !machines.isEmpty() || holder.equals(m.lockedBy()))
+            .map(Machine::name)
+            .toList();
+    if (vms.isEmpty()) {
+      return false;
+    }
+    try {
+      pool.refreshHostKeys(vms);
+    } catch (ProvisioningException e) {
+      for (ProvisioningException.Failure f : e.failures()) {
+        err.println(
+            Main.PREFIX
+                + "warning: "
+                + f.machine()
+                + " is listed with its stored host keys: "
+                + f.reason());
+      }
+    }
+    return true;
+  }
+
+  /** The machines that match {@code --json-query}, or all of them without it. */
+  private List<Machine> matching(MachinePool pool, List<Machine> machines) {
+    if (jsonQuery == null) {
+      return machines;
+    }
+    Map<String, Machine> hosts =
+        find(
+            pool,
+            machines.stream().map(Machine::vpsHost).filter(h -> h != null).distinct().toList());
+    return jsonQuery.filter(machines, hosts::get);
+  }
+
+  /**
+   * One line per machine of a lease that was locked without host keys because its scan failed (the
+   * library logs it; without {@code -v} the tool says it instead, plainly).
+   */
+  private void reportUnscanned(Lease lease) {
+    if (scans == null) {
+      return;
+    }
+    for (Machine m : lease.machines()) {
+      if (m.hostKeys().isEmpty()) {
+        scans
+            .reason(m.name())
+            .ifPresent(
+                reason ->
+                    err.println(
+                        Main.PREFIX
+                            + "warning: "
+                            + m.name()
+                            + " is locked without host keys: "
+                            + reason
+                            + "; machinepool --update-keys "
+                            + m.name()
+                            + " stores them once it answers"));
+      }
+    }
   }
 
   /** Reports every machine named that is not in the inventory; returns how many. */
@@ -497,19 +626,24 @@ final class Invocation {
                 .map(Machine::name)
                 .sorted()
                 .toList();
-    for (String vm : vms) {
+    if (!vms.isEmpty()) {
+      // the reason (every place downburst was looked for) once, however many VM slots
       err.println(
           Main.PREFIX
-              + vm
-              + " is a VM slot, and creating its VM needs downburst, which is not available here: "
+              + String.join(", ", vms)
+              + (vms.size() == 1
+                  ? " is a VM slot, and creating its VM needs"
+                  : " are VM slots, and creating their VMs needs")
+              + " downburst, which is not available here: "
               + vmUnavailable);
+      vmUnavailableSaid = true;
     }
     if (!options.keepGoing) {
       if (!vms.isEmpty()) {
         err.println(Main.PREFIX + "nothing was locked");
         return 1;
       }
-      pool.lock(request(waitStarted).names(machines).build()); // all or none
+      reportUnscanned(pool.lock(request(waitStarted).names(machines).build())); // all or none
       return 0;
     }
     List<String> skip = vms;
@@ -518,9 +652,12 @@ final class Invocation {
     int failures = vms.size();
     for (String name : names) {
       try {
-        pool.lock(request(waitStarted).names(name).build());
+        reportUnscanned(pool.lock(request(waitStarted).names(name).build()));
       } catch (MachinePoolException e) {
-        err.println(Main.PREFIX + describe(e));
+        // each request of -f is one machine: the library's "nothing was locked" is about that one,
+        // and the others are still locked
+        err.println(
+            Main.PREFIX + describe(e).replace("nothing was locked", name + " was not locked"));
         failures++;
       }
     }
@@ -555,6 +692,7 @@ final class Invocation {
             .count(options.operation.lockMany)
             .build();
     Lease lease = pool.lock(request);
+    reportUnscanned(lease);
     out.print(lease.targets().toYaml());
     return 0;
   }
@@ -590,6 +728,7 @@ final class Invocation {
   private List<String> unlockProblems(MachinePool pool, String owner) {
     Map<String, Machine> found = find(pool, machines);
     List<String> problems = new ArrayList<>();
+    List<String> vms = new ArrayList<>();
     for (String name : machines) {
       Machine m = found.get(name);
       if (m == null) {
@@ -617,22 +756,23 @@ final class Invocation {
                 + options.desc
                 + "'; not unlocked");
       } else if (m.isVirtual() && vmUnavailable != null) {
-        problems.add(
-            name
-                + " is a VM slot, and destroying its VM needs downburst, which is not available"
-                + " here: "
-                + vmUnavailable);
+        vms.add(name);
       }
+    }
+    if (!vms.isEmpty()) {
+      // the reason (every place downburst was looked for) once, however many VM slots
+      problems.add(
+          String.join(", ", vms)
+              + (vms.size() == 1
+                  ? " is a VM slot, and destroying its VM needs"
+                  : " are VM slots, and destroying their VMs needs")
+              + " downburst, which is not available here: "
+              + vmUnavailable);
     }
     return problems;
   }
 
   // ---- inventory -------------------------------------------------------------------------------
-
-  /** The reason {@code --update --status down} records when {@code --desc} gives none. */
-  static String defaultDownReason(String owner) {
-    return "marked down by " + owner + " with machinepool --update";
-  }
 
   private int update(MachinePool pool) {
     Map<String, Machine> found = find(pool, machines);
@@ -642,13 +782,15 @@ final class Invocation {
       err.println(Main.PREFIX + "nothing was updated");
       return 1;
     }
-    String reason =
-        options.desc == null || options.desc.isBlank()
-            ? defaultDownReason(LockRequest.defaultOwner())
-            : options.desc;
     for (String name : machines) {
+      // As teuthology-lock: the status and the description are set independently, and marking a
+      // machine down without --desc keeps its description (a holder unlocks by it).
       if (Boolean.FALSE.equals(up)) {
-        pool.inventory().markDown(name, reason);
+        if (options.desc == null || options.desc.isBlank()) {
+          pool.inventory().markDown(name);
+        } else {
+          pool.inventory().markDown(name, options.desc);
+        }
         continue;
       }
       if (Boolean.TRUE.equals(up)) {
@@ -659,6 +801,51 @@ final class Invocation {
       }
     }
     return 0;
+  }
+
+  /**
+   * {@code --update-keys}, as teuthology-updatekeys: scans each machine once, in parallel, and
+   * stores the keys of those that answered; prints each machine whose keys changed or stayed, and
+   * on standard error each one that could not be scanned, which keeps its stored keys.
+   */
+  private int updateKeys(MachinePool pool) {
+    List<String> names =
+        options.all
+            ? pool.machines(MachineQuery.all()).stream().map(Machine::name).toList()
+            : machines;
+    if (names.isEmpty()) {
+      err.println("the inventory is empty; there are no host keys to scan");
+      return 0;
+    }
+    Map<String, Machine> before = find(pool, names);
+    List<String> unknown = names.stream().filter(n -> !before.containsKey(n)).toList();
+    if (!unknown.isEmpty()) {
+      unknown.forEach(n -> err.println(Main.PREFIX + notFound(n)));
+      err.println(Main.PREFIX + "no host keys were scanned");
+      return 1;
+    }
+    Map<String, String> failed = new LinkedHashMap<>();
+    try {
+      pool.refreshHostKeys(names);
+    } catch (ProvisioningException e) {
+      e.failures().forEach(f -> failed.put(f.machine(), f.reason()));
+    }
+    Map<String, Machine> after = find(pool, names);
+    for (String name : names.stream().sorted().toList()) {
+      if (failed.containsKey(name)) {
+        err.println(
+            Main.PREFIX
+                + "could not scan the host keys of "
+                + name
+                + ": "
+                + failed.get(name)
+                + "; its stored keys stay");
+      } else {
+        boolean changed = !after.get(name).hostKeys().equals(before.get(name).hostKeys());
+        out.println(name + (changed ? ": host keys updated" : ": host keys unchanged"));
+      }
+    }
+    return failed.isEmpty() ? 0 : 1;
   }
 
   private int importFile(MachinePool pool) {

@@ -59,7 +59,8 @@ final class Listing {
     return json.append("]\n").toString();
   }
 
-  private static Map<String, Object> fields(Machine m) {
+  /** The lock server's object of a machine, as {@code --list} prints it (a mutable copy). */
+  static Map<String, Object> fields(Machine m) {
     Map<String, Object> fields = new LinkedHashMap<>();
     fields.put("name", m.name());
     fields.put("machine_type", m.machineType());

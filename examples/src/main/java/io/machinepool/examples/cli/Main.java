@@ -90,7 +90,7 @@ public final class Main {
     try {
       return Invocation.prepare(options, config.get(), out, err).execute(opener, verbosity > 0);
     } catch (UsageException | MachinePoolException e) {
-      err.println(PREFIX + e.getMessage());
+      err.println(PREFIX + ToolMessages.of(e.getMessage()));
       printTrace(err, e, verbosity > 0);
       return 1;
     } catch (RuntimeException e) {
@@ -139,7 +139,20 @@ public final class Main {
     if (System.getProperty(LOG_LEVEL) == null) {
       System.setProperty(LOG_LEVEL, verbosity == 0 ? "warn" : verbosity == 1 ? "info" : "debug");
     }
+    if (verbosity == 0) {
+      // The tool says itself, one plain line per machine, what this logs at WARN when the host key
+      // scan of a machine it locked fails.
+      for (String logger : QUIETED) {
+        String key = "org.slf4j.simpleLogger.log." + logger;
+        if (System.getProperty(key) == null) {
+          System.setProperty(key, "error");
+        }
+      }
+    }
   }
+
+  /** The library's loggers whose warnings the tool reports in its own words. */
+  private static final List<String> QUIETED = List.of("io.machinepool.Provisioning");
 
   static void printTrace(PrintStream err, Throwable e, boolean verbose) {
     if (verbose) {

@@ -34,9 +34,11 @@ import picocli.CommandLine.Parameters;
       "  machinepool --brief",
       "  machinepool --brief --owner user@host",
       "  machinepool --list --all --machine-type smithi --status down",
+      "  machinepool --brief -a --json-query '{\"vm_host\": {\"name\": \"mira001.front.sepia.ceph.com\"}}'",
       "  machinepool --update --status down --desc 'disk errors on sdb' smithi001",
       "  machinepool --unlock smithi001 smithi002",
       "  machinepool --unlock -t target.yaml",
+      "  machinepool --update-keys smithi001",
       "  machinepool --queue",
       "  machinepool --import lab.yaml",
       "  machinepool --reap",
@@ -67,7 +69,9 @@ final class Options {
 
   @Option(
       names = {"-a", "--all"},
-      description = "list all machines, not just those locked by you")
+      description =
+          "list all machines, not just those locked by you; with --update-keys, scan every"
+              + " machine")
   boolean all;
 
   @Option(
@@ -100,11 +104,19 @@ final class Options {
   String descPattern;
 
   @Option(
+      names = "--json-query",
+      paramLabel = "JSON|FILE",
+      description =
+          "list only machines whose --list object contains this JSON object (given as text or as"
+              + " a file), e.g. '{\"vm_host\": {\"name\": \"mira001.front.sepia.ceph.com\"}}'")
+  String jsonQuery;
+
+  @Option(
       names = {"-m", "--machine-type"},
       paramLabel = "TYPE",
       description =
           "type of machine to lock, list or summarize, e.g. smithi or vps; several as"
-              + " 'smithi|mira'")
+              + " smithi,mira, 'smithi mira' or 'smithi|mira'")
   String machineType;
 
   @Option(
@@ -218,6 +230,13 @@ final class Options {
         names = "--update",
         description = "set the description (--desc) or status (--status) of the machines named")
     boolean update;
+
+    @Option(
+        names = "--update-keys",
+        description =
+            "scan the SSH host keys of the machines named (or of a targets file, -t FILE, or of"
+                + " every machine, -a) and store those that changed, as teuthology-updatekeys")
+    boolean updateKeys;
 
     @Option(
         names = "--summary",

@@ -6,6 +6,7 @@ import io.machinepool.config.TeuthologyConfig;
 import io.machinepool.examples.support.LockDatabase;
 import io.machinepool.examples.support.VmProvisioning;
 import io.machinepool.ssh.JschHostKeyScanner;
+import java.time.Duration;
 
 /**
  * How the tool opens its {@link MachinePool}. {@link #DEFAULT} is what {@code machinepool} itself
@@ -13,6 +14,12 @@ import io.machinepool.ssh.JschHostKeyScanner;
  */
 @FunctionalInterface
 interface PoolOpener {
+
+  /**
+   * How long the tool waits for a connection to a database server: a server that refuses or does
+   * not answer is reported within seconds, with the driver's reason.
+   */
+  Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
 
   /**
    * Opens the pool of a lock database.
@@ -32,9 +39,15 @@ interface PoolOpener {
    *     null} when they can
    * @param afterClose run after the pool is closed, e.g. to close the database's connection pool;
    *     may be {@code null}
+   * @param scans the pool's host key scanner, which keeps why scans failed; may be {@code null}
    */
-  record Opened(MachinePool pool, String vmUnavailable, Runnable afterClose)
+  record Opened(MachinePool pool, String vmUnavailable, Runnable afterClose, ScanFailures scans)
       implements AutoCloseable {
+
+    /** An open pool whose scan failures the tool does not see. */
+    Opened(MachinePool pool, String vmUnavailable, Runnable afterClose) {
+      this(pool, vmUnavailable, afterClose, null);
+    }
 
     /** Closes the pool, then runs {@link #afterClose()}. */
     @Override
@@ -62,7 +75,7 @@ interface PoolOpener {
    */
   PoolOpener DEFAULT =
       (databaseUrl, config, listener) -> {
-        LockDatabase database = LockDatabase.open(databaseUrl, 2);
+        LockDatabase database = LockDatabase.open(databaseUrl, 2, CONNECT_TIMEOUT);
         try {
           VmProvisioning vms = VmProvisioning.fromConfig(config);
           MachinePool.Builder builder =
@@ -72,8 +85,11 @@ interface PoolOpener {
                   .listener(listener);
           config.leaseDuration().ifPresent(builder::leaseDuration);
           vms.applyTo(builder);
-          builder.hostKeyScanner(JschHostKeyScanner.builder().config(config).build());
-          return new Opened(builder.build(), vms.unavailableReason().orElse(null), database::close);
+          ScanFailures scans =
+              new ScanFailures(JschHostKeyScanner.builder().config(config).build());
+          builder.hostKeyScanner(scans);
+          return new Opened(
+              builder.build(), vms.unavailableReason().orElse(null), database::close, scans);
         } catch (RuntimeException e) {
           database.close();
           throw e;

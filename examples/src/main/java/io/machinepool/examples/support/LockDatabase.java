@@ -4,6 +4,7 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.machinepool.InvalidRequestException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Locale;
 import javax.sql.DataSource;
 import org.h2.jdbcx.JdbcDataSource;
@@ -55,6 +56,21 @@ public final class LockDatabase implements AutoCloseable {
    * @throws InvalidRequestException when the URL is not a JDBC URL
    */
   public static LockDatabase open(String url, int maxConnections) {
+    return open(url, maxConnections, Duration.ofSeconds(30));
+  }
+
+  /**
+   * Opens a lock database, waiting at most {@code connectTimeout} for a connection: a command-line
+   * tool wants a refused connection reported in seconds, not after HikariCP's 30.
+   *
+   * @param url the JDBC URL
+   * @param maxConnections the most connections a pooled database keeps
+   * @param connectTimeout how long to wait for a connection (at least 250 ms); embedded H2 ignores
+   *     it
+   * @return the database
+   * @throws InvalidRequestException when the URL is not a JDBC URL
+   */
+  public static LockDatabase open(String url, int maxConnections, Duration connectTimeout) {
     if (url == null || !url.startsWith("jdbc:") || url.length() < 8) {
       throw new InvalidRequestException(
           "'"
@@ -71,6 +87,7 @@ public final class LockDatabase implements AutoCloseable {
     config.setJdbcUrl(url);
     config.setMaximumPoolSize(maxConnections);
     config.setMinimumIdle(0);
+    config.setConnectionTimeout(Math.max(250, connectTimeout.toMillis()));
     config.setPoolName("machinepool-lock-database");
     config.setInitializationFailTimeout(-1); // the pool's build() reports a refused connection
     config.setExceptionOverride(new BrokenH2Connections());

@@ -42,6 +42,11 @@ class ChildProcessTest {
   private record Run(int status, String out, String err) {}
 
   private Run tool(String... args) throws Exception {
+    return tool(Map.of(), args);
+  }
+
+  /** Runs the tool with these environment variables set, or removed where the value is empty. */
+  private Run tool(Map<String, String> env, String... args) throws Exception {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-Xmx128m");
@@ -60,6 +65,14 @@ class ChildProcessTest {
             .redirectOutput(out.toFile())
             .redirectError(err.toFile());
     builder.environment().put("TEUTHOLOGY_CONFIG", dir.resolve("teuthology.yaml").toString());
+    env.forEach(
+        (name, value) -> {
+          if (value.isEmpty()) {
+            builder.environment().remove(name);
+          } else {
+            builder.environment().put(name, value);
+          }
+        });
     Process process = builder.start();
     try {
       assertThat(process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS))
@@ -122,6 +135,41 @@ class ChildProcessTest {
       assertThat(m.locked()).isFalse();
       assertThat(m.description()).isEqualTo("child-test");
     }
+  }
+
+  @Test
+  void theOwnerIsLognameElseUserAtTheHostAndAScanFailureIsOnePlainLine() throws Exception {
+    String url = "jdbc:h2:file:" + dir.resolve("locks") + ";AUTO_SERVER=TRUE";
+    Files.writeString(dir.resolve("teuthology.yaml"), "lab_domain: " + DOMAIN + "\n");
+    JdbcDataSource h2 = new JdbcDataSource();
+    h2.setURL(url);
+    try (MachinePool pool = MachinePool.builder().dataSource(h2).releaseOnShutdown(false).build()) {
+      pool.inventory()
+          .addAll(
+              MachineSpec.physical("smithi001." + DOMAIN, "smithi"),
+              MachineSpec.physical("smithi002." + DOMAIN, "smithi"));
+    }
+    String host = ME.substring(ME.indexOf('@'));
+
+    Run byLogname =
+        tool(Map.of("LOGNAME", "carol", "USER", "dave"), "--db", url, "--lock", "smithi001");
+    Run byUser = tool(Map.of("LOGNAME", "", "USER", "dave"), "--db", url, "--lock", "smithi002");
+
+    try (MachinePool pool = MachinePool.builder().dataSource(h2).releaseOnShutdown(false).build()) {
+      assertThat(pool.machine("smithi001." + DOMAIN).orElseThrow().lockedBy())
+          .as("%s", byLogname)
+          .isEqualTo("carol" + host);
+      assertThat(pool.machine("smithi002." + DOMAIN).orElseThrow().lockedBy())
+          .as("%s", byUser)
+          .isEqualTo("dave" + host);
+    }
+    // smithi001 does not resolve: one line of the tool's, no logger's WARN with thread and name
+    assertThat(byLogname.status()).isZero();
+    assertThat(byLogname.err().lines().toList())
+        .singleElement()
+        .asString()
+        .startsWith("machinepool: warning: smithi001." + DOMAIN + " is locked without host keys: ")
+        .doesNotContain("WARN", "[main]", "io.machinepool.Provisioning");
   }
 
   @Test

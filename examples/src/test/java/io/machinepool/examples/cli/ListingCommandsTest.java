@@ -9,12 +9,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.machinepool.Machine;
 import io.machinepool.testing.LogCapture;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 import org.yaml.snakeyaml.Yaml;
 
 /** {@code --list}, {@code --brief}, {@code --list-targets} and {@code --summary}, read back. */
@@ -111,6 +114,54 @@ class ListingCommandsTest {
   }
 
   @Test
+  void jsonQueryKeepsTheMachinesWhoseObjectContainsIt(@TempDir Path dir) throws Exception {
+    String ofHost = "{\"vm_host\": {\"name\": \"" + name("mira001") + "\"}}";
+    assertThat(names(json(lab.run("--list", "-a", "--json-query", ofHost))))
+        .containsExactly(name("vpm011"), name("vpm012"));
+    assertThat(
+            names(
+                json(
+                    lab.run(
+                        "--list",
+                        "-a",
+                        "--json-query",
+                        "{\"vm_host\": {\"machine_type\": \"mira\", \"locked\": true}}"))))
+        .as("nested keys are a subset of the host's object")
+        .containsExactly(name("vpm011"), name("vpm012"));
+    assertThat(
+            names(
+                json(
+                    lab.run(
+                        "--list",
+                        "-a",
+                        "--json-query",
+                        "{\"os_type\": \"ubuntu\", \"os_version\": \"22.04\"}"))))
+        .containsExactly(name("smithi001"), name("smithi002"));
+    Path file = dir.resolve("query.json");
+    Files.writeString(file, "{\"machine_type\": \"mira\", \"up\": false}\n");
+    Lab.Result brief = lab.run("--brief", "-a", "--json-query", file.toString());
+    assertThat(brief.status()).as("%s", brief).isZero();
+    assertThat(brief.out()).startsWith(name("mira002") + " down").hasLineCount(1);
+    Lab.Result targets =
+        lab.run("--list-targets", "-a", "--json-query", "{\"locked_by\": \"" + BOB + "\"}");
+    assertThat(targets.status()).as("%s", targets).isZero();
+    assertThat(targets.out()).isEqualTo("targets:\n  " + name("smithi002") + ": null\n");
+    assertThat(names(json(lab.run("--list", "-a", "--json-query", "{\"vm_host\": \"x\"}"))))
+        .isEmpty();
+  }
+
+  @Test
+  void anEmptyLabDomainLeavesShortNamesAsWritten() {
+    try (Lab noDomain =
+        new Lab("lab_domain: ''\ndownburst: " + Lab.NO_DOWNBURST + "\n", Path.of("t.yaml"))) {
+      Lab.Result result = noDomain.run("--brief", "smithi001");
+      assertThat(result.status()).isEqualTo(1);
+      assertThat(result.errLines())
+          .containsExactly("machinepool: no machine named smithi001 in the inventory");
+    }
+  }
+
+  @Test
   void listFiltersAsTeuthologyLock() {
     assertThat(names(json(lab.run("--list", "--all")))).hasSize(7);
     assertThat(names(json(lab.run("--list", "--owner", BOB)))).containsExactly(name("smithi002"));
@@ -121,6 +172,10 @@ class ListingCommandsTest {
     assertThat(names(json(lab.run("--list", "-a", "--machine-type", "mira", "--status", "up"))))
         .containsExactly(name("mira001"));
     assertThat(names(json(lab.run("--list", "-a", "-m", "mira|vps", "--locked", "true"))))
+        .containsExactly(name("mira001"));
+    assertThat(names(json(lab.run("--list", "-a", "-m", "mira,vps", "--locked", "true"))))
+        .containsExactly(name("mira001"));
+    assertThat(names(json(lab.run("--list", "-a", "-m", "mira vps", "--locked", "true"))))
         .containsExactly(name("mira001"));
     assertThat(names(json(lab.run("--list", "-a", "--desc-pattern", "run"))))
         .containsExactly(name("smithi001"), name("smithi002"));

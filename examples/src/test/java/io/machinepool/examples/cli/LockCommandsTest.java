@@ -113,10 +113,55 @@ class LockCommandsTest {
 
     assertThat(result.status()).isEqualTo(1);
     assertThat(result.errLines()).hasSize(1);
-    assertThat(result.err()).contains(name("smithi002"));
+    assertThat(result.err())
+        .contains(name("smithi002"))
+        .as("the others were locked")
+        .doesNotContain("nothing was locked")
+        .endsWith("; " + name("smithi002") + " was not locked\n");
     assertThat(lab.machine("smithi001").lockedBy()).isEqualTo(ME);
     assertThat(lab.machine("smithi002").lockedBy()).isEqualTo(BOB);
     assertThat(lab.machine("smithi003").lockedBy()).isEqualTo(ME);
+  }
+
+  @Test
+  void aMachineLockedWithoutHostKeysGetsOnePlainWarningLine() {
+    Lab.Result result =
+        lab.runShowingScanWarnings(PoolOpener.DEFAULT, "--lock", "smithi002", "smithi003");
+
+    assertThat(result.status()).as("%s", result).isZero();
+    assertThat(result.out()).isEmpty();
+    assertThat(result.errLines())
+        .satisfiesExactly(
+            l ->
+                assertThat(l)
+                    .startsWith(
+                        "machinepool: warning: "
+                            + name("smithi002")
+                            + " is locked without host keys: could not scan the host keys of "
+                            + name("smithi002")
+                            + ":22: the name does not resolve")
+                    .endsWith(
+                        "; machinepool --update-keys "
+                            + name("smithi002")
+                            + " stores them once it answers"),
+            l -> assertThat(l).startsWith("machinepool: warning: " + name("smithi003") + " is"));
+    assertThat(lab.machine("smithi002").lockedBy()).isEqualTo(ME);
+  }
+
+  @Test
+  void anUnreachableDatabaseFailsWithinSecondsSayingWhy() {
+    long started = System.nanoTime();
+    Lab.Result result = lab.run("--brief", "--db", "jdbc:postgresql://127.0.0.1:1/lab?user=nobody");
+    Duration took = Duration.ofNanos(System.nanoTime() - started);
+
+    assertThat(result.status()).isEqualTo(1);
+    assertThat(result.errLines())
+        .singleElement()
+        .asString()
+        .startsWith(
+            "machinepool: cannot open the lock database jdbc:postgresql://127.0.0.1:1/lab?...")
+        .containsIgnoringCase("refused");
+    assertThat(took).isLessThan(Duration.ofSeconds(15));
   }
 
   @Test
@@ -221,11 +266,32 @@ class LockCommandsTest {
   }
 
   @Test
+  void lockManyTakesSeveralTypesSeparatedByCommasSpacesTabsOrBars() {
+    lab.lockAs(BOB, "bob's", "smithi001", "smithi002", "smithi003");
+    lab.pool.inventory().markUp(name("mira002")); // the only free machine of either type
+    for (String types : List.of("smithi,mira", "smithi mira", "smithi\tmira", "smithi|mira")) {
+      Lab.Result result = lab.run("--lock-many", "1", "-m", types);
+      succeeded(result);
+      assertThat(result.out()).as(types).contains(name("mira002"));
+      succeeded(lab.run("--unlock", "mira002"));
+    }
+  }
+
+  @Test
   void lockManyFiltersPhysicalMachinesByOs() {
     Lab.Result result =
         lab.run("--lock-many", "1", "-m", "smithi", "--os-type", "ubuntu", "--os-version", "20.04");
     succeeded(result);
     assertThat(result.out()).isEqualTo("targets:\n  " + name("smithi003") + ": null\n");
+  }
+
+  @Test
+  void osVersionAloneFiltersPhysicalMachinesAsTeuthologyLock() {
+    Lab.Result result = lab.run("--lock-many", "1", "-m", "smithi", "--os-version", "20.04");
+    succeeded(result);
+    assertThat(result.out()).isEqualTo("targets:\n  " + name("smithi003") + ": null\n");
+    succeeded(lab.run("--lock", "--os-version", "22.04", "smithi002"));
+    assertThat(lab.machine("smithi002").lockedBy()).isEqualTo(ME);
   }
 
   @Test
@@ -248,9 +314,7 @@ class LockCommandsTest {
 
     succeeded(lab.run("--update", "--status", "down", "smithi003"));
     assertThat(lab.machine("smithi003").up()).isFalse();
-    assertThat(lab.machine("smithi003").description())
-        .isEqualTo("marked down by " + ME + " with machinepool --update")
-        .isEqualTo(Invocation.defaultDownReason(ME));
+    assertThat(lab.machine("smithi003").description()).isEqualTo("reserved for upgrades");
 
     succeeded(lab.run("--update", "--status", "up", "smithi003"));
     assertThat(lab.machine("smithi003").up()).isTrue();
@@ -262,6 +326,20 @@ class LockCommandsTest {
     succeeded(lab.run("--update", "--status", "up", "--desc", "fan replaced", "smithi003"));
     assertThat(lab.machine("smithi003").up()).isTrue();
     assertThat(lab.machine("smithi003").description()).isEqualTo("fan replaced");
+  }
+
+  @Test
+  void markingALockedMachineDownWithoutDescKeepsTheHoldersDescriptionForTheirUnlock() {
+    lab.lockAs(BOB, "run-42/job-3", "smithi002");
+
+    succeeded(lab.run("--update", "--status", "down", "smithi002"));
+
+    Machine down = lab.machine("smithi002");
+    assertThat(down.up()).isFalse();
+    assertThat(down.lockedBy()).isEqualTo(BOB);
+    assertThat(down.description()).isEqualTo("run-42/job-3");
+    succeeded(lab.run("--unlock", "--owner", BOB, "--desc", "run-42/job-3", "smithi002"));
+    assertThat(lab.machine("smithi002").locked()).isFalse();
   }
 
   @Test

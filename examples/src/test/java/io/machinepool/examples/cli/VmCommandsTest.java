@@ -162,6 +162,93 @@ class VmCommandsTest {
   }
 
   @Test
+  void whyDownburstIsMissingIsSaidOnceHoweverManyVmSlots() {
+    Lab.Result lock = lab.run("--lock", "vpm011", "vpm012");
+    assertThat(lock.status()).isEqualTo(1);
+    assertThat(lock.err())
+        .startsWith(
+            "machinepool: "
+                + name("vpm011")
+                + ", "
+                + name("vpm012")
+                + " are VM slots, and creating their VMs needs downburst, which is not available"
+                + " here: ");
+    assertThat(lock.err().split(java.util.regex.Pattern.quote(Lab.NO_DOWNBURST), -1))
+        .as("the reason names the configured path once: %s", lock)
+        .hasSize(2);
+
+    lab.lockVmAs(ME, "vpm011", "vpm012");
+    Lab.Result unlock = lab.run("--unlock", "vpm011", "vpm012");
+    assertThat(unlock.status()).isEqualTo(1);
+    assertThat(unlock.err().split(java.util.regex.Pattern.quote(Lab.NO_DOWNBURST), -1))
+        .as("%s", unlock)
+        .hasSize(2);
+  }
+
+  @Test
+  void libraryAdviceIsShownAsTheToolsFlagsAndConfigKeys() throws Exception {
+    PoolOpener noProvisioner =
+        (url, config, listener) -> {
+          JdbcDataSource h2 = new JdbcDataSource();
+          h2.setURL(url);
+          return new PoolOpener.Opened(
+              MachinePool.builder().dataSource(h2).releaseOnShutdown(false).build(), null, null);
+        };
+    Lab.Result noVms = lab.run(noProvisioner, "--lock", "vpm011");
+    assertThat(noVms.status()).isEqualTo(1);
+    assertThat(noVms.err())
+        .contains("VM slots need downburst: set downburst: in the config file, or put downburst")
+        .doesNotContain(".provisioner(");
+
+    Lab.Result unknown = lab.run("--unlock", "-f", "smithi999");
+    assertThat(unknown.err())
+        .contains("add it with machinepool --import FILE")
+        .doesNotContain("inventory()");
+
+    Lab.Result badOs =
+        lab.run(withDownburst, "--lock-many", "1", "-m", "vps", "--os-type", "plan9");
+    assertThat(badOs.status()).isEqualTo(1);
+    assertThat(badOs.err())
+        .contains("e.g. --os-type ubuntu --os-version 2")
+        .doesNotContain("os(\"");
+
+    Path libvirtConf = dir.resolve("libvirt.conf");
+    Files.writeString(libvirtConf, "# no aliases\n");
+    Path downburst = dir.resolve("downburst");
+    PoolOpener checkingAliases =
+        (url, config, listener) -> {
+          JdbcDataSource h2 = new JdbcDataSource();
+          h2.setURL(url);
+          DownburstProvisioner provisioner =
+              DownburstProvisioner.builder()
+                  .config(
+                      TeuthologyConfig.parse(
+                          "downburst: '"
+                              + downburst
+                              + "'\nmachine_pool:\n  libvirt_config: '"
+                              + libvirtConf
+                              + "'\n",
+                          null))
+                  .build();
+          return new PoolOpener.Opened(
+              MachinePool.builder()
+                  .dataSource(h2)
+                  .provisioner(provisioner)
+                  .releaseOnShutdown(false)
+                  .build(),
+              null,
+              null);
+        };
+    Lab.Result noAlias = lab.run(checkingAliases, "--lock", "vpm011");
+    assertThat(noAlias.status()).as("%s", noAlias).isEqualTo(1);
+    assertThat(noAlias.err())
+        .contains("no libvirt URI alias for 'mira001'")
+        .contains("or set machine_pool.libvirt_config in the config file")
+        .doesNotContain("LibvirtAliases.")
+        .doesNotContain("checkLibvirtAliases(false)");
+  }
+
+  @Test
   void unlockingAVmWithoutDownburstRefusesAndKeepsItLocked() {
     lab.lockVmAs(ME, "vpm012");
     List<Machine> before = lab.snapshot();
