@@ -38,6 +38,10 @@ import java.util.stream.Stream;
  *       as {@code refreshHostKeys} of 30 names that reach the same server does.
  * </ul>
  *
+ * <p>Each case prints how many scans failed, how many connections sshd turned away ({@code drop
+ * connection ... past MaxStartups} in its log), and the median and longest time of the scans that
+ * succeeded.
+ *
  * <p>sshd runs as a child of this program, on a free loopback port, with fresh ed25519, ECDSA and
  * RSA host keys made by {@code ssh-keygen} in a temporary directory, and is stopped by its process
  * handle at the end. Without {@code /usr/sbin/sshd} the program says so and measures nothing.
@@ -104,10 +108,10 @@ public final class OpenSshScanTiming {
           timeout.toSeconds(),
           rounds);
       out.println(
-          "| case                                  | scans | failed | median  | max     |"
+          "| case                                  | scans | failed | turned away | median  | max     |"
               + " failures by reason |");
       out.println(
-          "|---------------------------------------|------:|-------:|--------:|--------:|"
+          "|---------------------------------------|------:|-------:|------------:|--------:|--------:|"
               + "--------------------|");
       measure(out, "MaxStartups 1, 20 one after another", rounds, dir, keys, "1", 20, 1, timeout);
       measure(out, "default MaxStartups, 30 in parallel", rounds, dir, keys, null, 30, 30, timeout);
@@ -133,6 +137,7 @@ public final class OpenSshScanTiming {
     List<Double> seconds = new ArrayList<>();
     Map<String, Integer> reasons = new TreeMap<>();
     int failed = 0;
+    long turnedAway = 0;
     for (int round = 0; round < rounds; round++) {
       Process sshd = null;
       int port = freePort();
@@ -176,14 +181,18 @@ public final class OpenSshScanTiming {
       } finally {
         stop(sshd);
       }
+      try (Stream<String> log = Files.lines(dir.resolve("sshd-" + port + ".log"))) {
+        turnedAway += log.filter(line -> line.contains("past MaxStartups")).count();
+      }
     }
     seconds.sort(Double::compare);
     out.printf(
         Locale.ROOT,
-        "| %-37s | %5d | %6d | %s | %s | %-18s |%n",
+        "| %-37s | %5d | %6d | %11d | %s | %s | %-18s |%n",
         name,
         scans * rounds,
         failed,
+        turnedAway,
         seconds.isEmpty() ? "      -" : String.format(Locale.ROOT, "%5.3f s", median(seconds)),
         seconds.isEmpty()
             ? "      -"
