@@ -250,6 +250,8 @@ public final class OpenSshScanTiming {
     config.append("PidFile ").append(dir.resolve("sshd.pid")).append('\n');
     config.append("UsePAM no\nStrictModes no\nPasswordAuthentication no\n");
     config.append("KbdInteractiveAuthentication no\nAuthorizedKeysFile none\n");
+    // every connection turned away is logged at VERBOSE (the first of a series at INFO)
+    config.append("LogLevel VERBOSE\n");
     if (maxStartups != null) {
       config.append("MaxStartups ").append(maxStartups).append('\n');
     }
