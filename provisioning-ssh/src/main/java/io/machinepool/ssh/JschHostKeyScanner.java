@@ -57,6 +57,13 @@ import org.slf4j.LoggerFactory;
  * + 1 connections (or N when it has all five). Each key is one the server proved it holds: JSch
  * checks the server's signature of the key exchange before the key is recorded.
  *
+ * <p><b>One connection at a time per server</b>: a connection ends only when the server has closed
+ * its end too (the scanner shuts its side down and waits for that, at most 2 s and never past the
+ * deadline), and the next connection to the same address and port, of this scan or of any other
+ * scan in this JVM, starts after that. OpenSSH counts a connection against its {@code MaxStartups}
+ * limit of unauthenticated connections until it has seen it end; a scan that connected again
+ * earlier, or many scans of one server at once, would be turned away.
+ *
  * <p><b>Time</b>: the whole scan, all its connections, finishes within the {@code timeout} given to
  * {@link #scan(String, int, Duration)}; each connection gets what is left of it, at most the {@link
  * Builder#connectTimeout(Duration) connect timeout}. That bounds the TCP connect and every read.
@@ -65,7 +72,9 @@ import org.slf4j.LoggerFactory;
  * <p><b>Failures</b> throw {@link HostKeyScanException} with its {@link HostKeyScanException.Reason
  * reason}. A scan returns every key or none: a failure on a later connection, after some keys were
  * collected, throws too. A scan does not wait for a server that is not up yet; that is the caller's
- * to retry.
+ * to retry. A server that turns a connection away for now ({@code Exceeded MaxStartups}) is asked
+ * again after a jittered pause growing from 100 ms to 2 s, at most 8 times per scan and never past
+ * the deadline; then the scan fails with {@link HostKeyScanException.Reason#THROTTLED}.
  *
  * <p>Instances are immutable and thread-safe: the pool scans many machines at once with one
  * scanner. JSch's own log goes to the SLF4J logger {@code
