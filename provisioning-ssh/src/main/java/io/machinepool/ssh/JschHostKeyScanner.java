@@ -180,7 +180,7 @@ public final class JschHostKeyScanner implements HostKeyScanner {
       }
       connections++;
       Optional<byte[]> presented;
-      try (ServerGate.Turn turn = enter(target, left, start, budget)) {
+      try (ServerGate.Turn turn = enter(target, left)) {
         left = budget - (System.nanoTime() - start);
         presented = connect(target, offer, Math.min(left, nanos(connectTimeout)));
       } catch (HostKeyScanException e) {
@@ -213,7 +213,7 @@ public final class JschHostKeyScanner implements HostKeyScanner {
    * Waits until no other scan connection of this JVM is open to the target's server, at most until
    * the scan's deadline.
    */
-  private static ServerGate.Turn enter(Target target, long left, long start, long budget) {
+  private static ServerGate.Turn enter(Target target, long left) {
     ServerGate.Turn turn;
     try {
       turn = GATE.enter(target.server(), left);
