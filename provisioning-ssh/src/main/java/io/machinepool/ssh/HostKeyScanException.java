@@ -4,12 +4,13 @@ import io.machinepool.ProvisioningException;
 
 /**
  * Scanning a machine's SSH host keys failed. {@link #reason()} says what kind of failure it was, so
- * that a caller can tell a machine that is still booting ({@link Reason#REFUSED}, {@link
- * Reason#UNREACHABLE}, {@link Reason#TIMEOUT}) from one that will not get better by waiting ({@link
- * Reason#UNKNOWN_HOST}, {@link Reason#NOT_SSH}, {@link Reason#NO_SUPPORTED_KEY}, {@link
- * Reason#KEY_EXCHANGE_FAILED}); {@link #getMessage()} says it in words and names the host and port,
- * e.g. "could not scan the host keys of vpm011.front.sepia.ceph.com:22: connection refused (is sshd
- * running and listening on that port?)".
+ * that a caller can tell a machine that is still booting or busy ({@link Reason#REFUSED}, {@link
+ * Reason#UNREACHABLE}, {@link Reason#TIMEOUT}, {@link Reason#THROTTLED}) from one that will not get
+ * better by waiting ({@link Reason#UNKNOWN_HOST}, {@link Reason#NOT_SSH}, {@link
+ * Reason#NO_SUPPORTED_KEY}, {@link Reason#KEY_EXCHANGE_FAILED}); {@link #getMessage()} says it in
+ * words and names the host and port, e.g. "could not scan the host keys of
+ * vpm011.front.sepia.ceph.com:22: connection refused (is sshd running and listening on that
+ * port?)".
  *
  * <p>A scan that fails returns no keys at all, even when some connections of it had collected keys
  * before.
@@ -32,6 +33,12 @@ public class HostKeyScanException extends ProvisioningException {
     NOT_SSH,
     /** A connection, the server's version banner or the key exchange did not come in time. */
     TIMEOUT,
+    /**
+     * The server speaks SSH but turned the connection away for now, and kept doing so after the
+     * scanner's retries: OpenSSH's {@code sshd} answers "Exceeded MaxStartups" and closes when it
+     * has as many unauthenticated connections open as its {@code MaxStartups} allows. Temporary.
+     */
+    THROTTLED,
     /** The server speaks SSH but offers none of the host key types that can be scanned. */
     NO_SUPPORTED_KEY,
     /**
@@ -44,6 +51,7 @@ public class HostKeyScanException extends ProvisioningException {
 
   private final Reason reason;
   private final String message;
+  private final String detail;
 
   /**
    * Creates the exception.
@@ -54,9 +62,20 @@ public class HostKeyScanException extends ProvisioningException {
    * @param cause the underlying failure, or {@code null}
    */
   HostKeyScanException(String machine, Reason reason, String message, Throwable cause) {
+    this(machine, reason, message, message, cause);
+  }
+
+  HostKeyScanException(
+      String machine, Reason reason, String message, String detail, Throwable cause) {
     super(machine, message, null, null, cause);
     this.reason = reason;
     this.message = message;
+    this.detail = detail;
+  }
+
+  /** What went wrong, without the host and port in front. */
+  String detail() {
+    return detail;
   }
 
   /**

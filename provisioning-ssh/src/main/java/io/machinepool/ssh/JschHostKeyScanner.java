@@ -25,6 +25,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,6 +57,13 @@ import org.slf4j.LoggerFactory;
  * + 1 connections (or N when it has all five). Each key is one the server proved it holds: JSch
  * checks the server's signature of the key exchange before the key is recorded.
  *
+ * <p><b>One connection at a time per server</b>: a connection ends only when the server has closed
+ * its end too (the scanner shuts its side down and waits for that, at most 2 s and never past the
+ * deadline), and the next connection to the same address and port, of this scan or of any other
+ * scan in this JVM, starts after that. OpenSSH counts a connection against its {@code MaxStartups}
+ * limit of unauthenticated connections until it has seen it end; a scan that connected again
+ * earlier, or many scans of one server at once, would be turned away.
+ *
  * <p><b>Time</b>: the whole scan, all its connections, finishes within the {@code timeout} given to
  * {@link #scan(String, int, Duration)}; each connection gets what is left of it, at most the {@link
  * Builder#connectTimeout(Duration) connect timeout}. That bounds the TCP connect and every read.
@@ -63,7 +72,9 @@ import org.slf4j.LoggerFactory;
  * <p><b>Failures</b> throw {@link HostKeyScanException} with its {@link HostKeyScanException.Reason
  * reason}. A scan returns every key or none: a failure on a later connection, after some keys were
  * collected, throws too. A scan does not wait for a server that is not up yet; that is the caller's
- * to retry.
+ * to retry. A server that turns a connection away for now ({@code Exceeded MaxStartups}) is asked
+ * again after a jittered pause growing from 100 ms to 2 s, at most 8 times per scan and never past
+ * the deadline; then the scan fails with {@link HostKeyScanException.Reason#THROTTLED}.
  *
  * <p>Instances are immutable and thread-safe: the pool scans many machines at once with one
  * scanner. JSch's own log goes to the SLF4J logger {@code
@@ -81,6 +92,21 @@ public final class JschHostKeyScanner implements HostKeyScanner {
 
   /** The default {@code hostAddress}: the config's {@code ssh_addresses}, else the name. */
   private static final Function<String, String> NAME_ITSELF = name -> name;
+
+  /** What sshd sends before it closes a connection beyond its {@code MaxStartups}. */
+  private static final String MAX_STARTUPS = "Exceeded MaxStartups";
+
+  /** How often a scan retries a connection the server turned away, at most, in all. */
+  static final int MAX_THROTTLED_RETRIES = 8;
+
+  /** The first pause before a retry of a connection the server turned away; it doubles. */
+  private static final long FIRST_PAUSE = 100_000_000L;
+
+  /** The longest pause before a retry of a connection the server turned away. */
+  private static final long LONGEST_PAUSE = 2_000_000_000L;
+
+  /** One connection at a time per server, for every scanner of this JVM. */
+  private static final ServerGate GATE = new ServerGate();
 
   private final Duration connectTimeout;
   private final TeuthologyConfig config;
@@ -133,6 +159,7 @@ public final class JschHostKeyScanner implements HostKeyScanner {
     Map<ScannedKeyType, HostKey> found = new EnumMap<>(ScannedKeyType.class);
     Set<ScannedKeyType> offer = EnumSet.allOf(ScannedKeyType.class);
     int connections = 0;
+    int throttled = 0;
     while (!offer.isEmpty()) {
       long left = budget - (System.nanoTime() - start);
       if (left <= 0) {
@@ -151,9 +178,19 @@ public final class JschHostKeyScanner implements HostKeyScanner {
                 + " collected; a scan returns all or none)",
             null);
       }
-      long connectionBudget = Math.min(left, nanos(connectTimeout));
       connections++;
-      Optional<byte[]> presented = connect(target, offer, connectionBudget);
+      Optional<byte[]> presented;
+      try (ServerGate.Turn turn = enter(target, left)) {
+        left = budget - (System.nanoTime() - start);
+        presented = connect(target, offer, Math.min(left, nanos(connectTimeout)));
+      } catch (HostKeyScanException e) {
+        if (e.reason() != Reason.THROTTLED) {
+          throw e;
+        }
+        throttled++;
+        pauseAfterThrottled(target, e, throttled, start, budget);
+        continue;
+      }
       if (presented.isEmpty()) {
         break;
       }
@@ -170,6 +207,70 @@ public final class JschHostKeyScanner implements HostKeyScanner {
           "scanned the host keys of {} in {} connections: {}", target.where(), connections, types);
     }
     return keys;
+  }
+
+  /**
+   * Waits until no other scan connection of this JVM is open to the target's server, at most until
+   * the scan's deadline.
+   */
+  private static ServerGate.Turn enter(Target target, long left) {
+    ServerGate.Turn turn;
+    try {
+      turn = GATE.enter(target.server(), left);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw target.failure(
+          Reason.TIMEOUT, "interrupted while waiting for another scan of the server to end", e);
+    }
+    if (turn == null) {
+      throw target.failure(
+          Reason.TIMEOUT,
+          "the scan's timeout of "
+              + describe(target.timeout())
+              + " ran out while other scans of the same server were connected (a scanner connects"
+              + " to one server once at a time)",
+          null);
+    }
+    return turn;
+  }
+
+  /**
+   * Pauses before connecting again to a server that turned the connection away: a jittered pause of
+   * half to all of 100 ms doubled per retry, at most 2 s. Throws the failure instead when the
+   * retries are used up or the pause would end past the scan's deadline.
+   */
+  private static void pauseAfterThrottled(
+      Target target, HostKeyScanException failure, int throttled, long start, long budget) {
+    long base = Math.min(LONGEST_PAUSE, FIRST_PAUSE << Math.min(20, throttled - 1));
+    long pause = base / 2 + ThreadLocalRandom.current().nextLong(base / 2 + 1);
+    long left = budget - (System.nanoTime() - start);
+    if (throttled > MAX_THROTTLED_RETRIES || pause >= left) {
+      throw target.failure(
+          Reason.THROTTLED,
+          failure.detail()
+              + "; turned away "
+              + throttled
+              + " time"
+              + (throttled == 1 ? "" : "s")
+              + (throttled > MAX_THROTTLED_RETRIES
+                  ? ", the most a scan retries"
+                  : ", and the scan's timeout of "
+                      + describe(target.timeout())
+                      + " leaves no time to try again"),
+          failure);
+    }
+    LOG.debug(
+        "{} turned connection {} away; trying again in {} ms",
+        target.where(),
+        throttled,
+        pause / 1_000_000);
+    try {
+      TimeUnit.NANOSECONDS.sleep(pause);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw target.failure(
+          Reason.THROTTLED, failure.detail() + "; interrupted before trying again", failure);
+    }
   }
 
   /**
@@ -351,6 +452,15 @@ public final class JschHostKeyScanner implements HostKeyScanner {
               + "', which is not an SSH-2.0 version string (is this the SSH port?)",
           e);
     }
+    if (line.isPresent() && line.get().startsWith(MAX_STARTUPS)) {
+      return target.failure(
+          Reason.THROTTLED,
+          "the server turned the connection away: it sent '"
+              + line.get()
+              + "' and closed it (sshd's MaxStartups: too many connections that have not"
+              + " authenticated yet are open to it)",
+          e);
+    }
     if (line.isPresent()) {
       return target.failure(
           Reason.NOT_SSH,
@@ -483,13 +593,18 @@ public final class JschHostKeyScanner implements HostKeyScanner {
       return hostPort(name) + (mapped() ? " (at " + address + ")" : "");
     }
 
+    /** The server connected to, {@code address:port}: what one connection at a time is per. */
+    String server() {
+      return hostPort(address);
+    }
+
     private String hostPort(String host) {
       return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
     }
 
     HostKeyScanException failure(Reason reason, String what, Throwable cause) {
       return new HostKeyScanException(
-          name, reason, "could not scan the host keys of " + where() + ": " + what, cause);
+          name, reason, "could not scan the host keys of " + where() + ": " + what, what, cause);
     }
   }
 

@@ -90,6 +90,16 @@ final class KnownHostsEdit {
     }
   }
 
+  /** How the host fields of appended lines are written. */
+  enum Hosts {
+    /** Hashed when the file has a hashed entry, plain otherwise. */
+    FOLLOW_FILE,
+    /** Always hashed, {@code |1|salt|hash}. */
+    HASHED,
+    /** Always plain, {@code name} or {@code [name]:port}. */
+    PLAIN
+  }
+
   /** How a line's host field names a target. */
   enum Match {
     /** Not at all. */
@@ -106,19 +116,22 @@ final class KnownHostsEdit {
    *
    * @param text the file's text as ISO-8859-1, empty for a missing file
    * @param targets the hosts, each at most once
-   * @param hashed whether appended lines get hashed host fields
+   * @param hosts how appended lines write their host field: {@link Hosts#FOLLOW_FILE} hashes them
+   *     when any entry of the file as it was read is hashed
    * @param random where salts come from
    * @return the edit
    */
-  static Edit apply(String text, List<Target> targets, boolean hashed, SecureRandom random) {
+  static Edit apply(String text, List<Target> targets, Hosts hosts, SecureRandom random) {
     List<String> lines = splitLines(text);
     String eol = lineEnding(text);
     StringBuilder out = new StringBuilder(text.length() + 256);
     Map<Target, Set<String>> present = new IdentityHashMap<>();
     Set<Target> touched = new HashSet<>();
     int removed = 0;
+    boolean fileHashed = false;
     for (String line : lines) {
       Entry entry = Entry.parse(content(line));
+      fileHashed |= entry != null && entry.salt() != null;
       boolean remove = false;
       List<Target> keeping = new ArrayList<>();
       if (entry != null) {
@@ -145,6 +158,7 @@ final class KnownHostsEdit {
       }
     }
     int added = 0;
+    boolean hashed = hosts == Hosts.HASHED || (hosts == Hosts.FOLLOW_FILE && fileHashed);
     for (Target target : targets) {
       Set<String> have = present.getOrDefault(target, Set.of());
       for (String key : target.keys()) {
@@ -162,9 +176,9 @@ final class KnownHostsEdit {
         touched.add(target);
       }
     }
-    List<String> hosts = targets.stream().filter(touched::contains).map(Target::host).toList();
+    List<String> changed = targets.stream().filter(touched::contains).map(Target::host).toList();
     String result = removed == 0 && added == 0 ? text : out.toString();
-    return new Edit(result, removed, added, hosts);
+    return new Edit(result, removed, added, changed);
   }
 
   /** The lines of a text, each with its line terminator ({@code \n} or {@code \r\n}) if any. */

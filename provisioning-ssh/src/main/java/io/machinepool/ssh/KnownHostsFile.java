@@ -61,7 +61,8 @@ import org.slf4j.LoggerFactory;
  * {@link #update(Collection)} removes every line of the machine whose key is not one of its current
  * keys ({@link Machine#hostKeys()}), and every line that names the machine only as {@code
  * [name]:22}; then it appends a line {@code host type base64} for each current key that no
- * remaining line carries. A line is removed whole, as {@code ssh-keygen -R} does: a line {@code
+ * remaining line carries, its host hashed when the file already has a hashed entry (or {@link
+ * #hashed(boolean)} says so). A line is removed whole, as {@code ssh-keygen -R} does: a line {@code
  * name,10.0.0.5 ssh-ed25519 ...} with a stale key goes with its other patterns. Lines with a
  * marker, {@code @cert-authority} or {@code @revoked}, are never removed. Comments, blank lines,
  * other hosts' lines and lines that are not entries are kept byte for byte, with their line
@@ -102,11 +103,12 @@ public final class KnownHostsFile {
               temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
 
   private final Path file;
-  private final boolean hashed;
+  private final KnownHostsEdit.Hosts hashed;
   private final Duration lockTimeout;
   private final Replace replace;
 
-  private KnownHostsFile(Path file, boolean hashed, Duration lockTimeout, Replace replace) {
+  private KnownHostsFile(
+      Path file, KnownHostsEdit.Hosts hashed, Duration lockTimeout, Replace replace) {
     this.file = file;
     this.hashed = hashed;
     this.lockTimeout = lockTimeout;
@@ -117,37 +119,50 @@ public final class KnownHostsFile {
    * A {@code known_hosts} file at a path. The file need not exist.
    *
    * @param file the file
-   * @return the file, writing plain host names
+   * @return the file, writing host names hashed or plain as the file already does (see {@link
+   *     #hashed(boolean)})
    * @throws InvalidRequestException when {@code file} is {@code null}
    */
   public static KnownHostsFile at(Path file) {
     if (file == null) {
       throw new InvalidRequestException("the known_hosts file must not be null");
     }
-    return new KnownHostsFile(file, false, DEFAULT_LOCK_TIMEOUT, ATOMIC_MOVE);
+    return new KnownHostsFile(
+        file, KnownHostsEdit.Hosts.FOLLOW_FILE, DEFAULT_LOCK_TIMEOUT, ATOMIC_MOVE);
   }
 
   /**
    * The user's own file, {@code ~/.ssh/known_hosts}, in the home directory of the user this JVM
    * runs as (the {@code user.home} property, which like OpenSSH reads the password database).
    *
-   * @return the file, writing plain host names
+   * @return the file, writing host names hashed or plain as the file already does (see {@link
+   *     #hashed(boolean)})
    */
   public static KnownHostsFile ofUser() {
     return at(Path.of(System.getProperty("user.home"), ".ssh", "known_hosts"));
   }
 
   /**
-   * Returns a copy that writes new lines with hashed host fields, as OpenSSH does with {@code
-   * HashKnownHosts yes}: {@code |1|salt|hash}, a fresh 20 byte salt per line and the HMAC-SHA1 of
-   * the host. Lines that are kept are left as they are, hashed or not. The default is {@code
-   * false}.
+   * Returns a copy that writes new lines with hashed host fields ({@code true}), as OpenSSH does
+   * with {@code HashKnownHosts yes}: {@code |1|salt|hash}, a fresh 20 byte salt per line and the
+   * HMAC-SHA1 of the host; or with plain host names ({@code false}), whatever the file holds. Lines
+   * that are kept are left as they are, hashed or not.
+   *
+   * <p>Without this setting new lines follow the file: they are hashed when the file, as it is read
+   * before the update, has at least one hashed entry (a file that OpenSSH has written to with
+   * {@code HashKnownHosts yes}, Debian's default, or that {@code ssh-keygen -H} has hashed), and
+   * plain otherwise, also for a new or empty file. The user's {@code ssh_config} is not read; set
+   * {@code hashed(true)} to hash the first lines of a new file.
    *
    * @param hashed whether new lines are hashed
    * @return the copy
    */
   public KnownHostsFile hashed(boolean hashed) {
-    return new KnownHostsFile(file, hashed, lockTimeout, replace);
+    return new KnownHostsFile(
+        file,
+        hashed ? KnownHostsEdit.Hosts.HASHED : KnownHostsEdit.Hosts.PLAIN,
+        lockTimeout,
+        replace);
   }
 
   /**

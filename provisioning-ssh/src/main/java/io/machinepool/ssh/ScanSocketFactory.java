@@ -17,10 +17,19 @@ import java.util.Optional;
  * and so does every read, so a server that sends its bytes slowly cannot stretch the connection
  * past it (a socket timeout alone bounds each read, not their sum). Also remembers whether the TCP
  * connection was made and the first bytes the server sent, which tell the kinds of failure apart.
+ *
+ * <p>Closing the socket (JSch does, when a scan connection ends) first waits for the server's end
+ * of the connection: it shuts down the output, so that the server reads the end of the stream, and
+ * reads what the server still sends until the server closes, at most {@link #CLOSE_WAIT} and never
+ * past the connection's deadline. sshd counts a connection against its {@code MaxStartups} until
+ * then, so the next connection of the scan does not find the previous one still counted.
  */
 final class ScanSocketFactory implements SocketFactory {
   /** How many of the server's first bytes are kept. */
   private static final int PREVIEW = 2048;
+
+  /** How long closing waits at most for the server to close its end. */
+  static final long CLOSE_WAIT = 2_000_000_000L;
 
   private final long start = System.nanoTime();
   private final long budget;
@@ -40,7 +49,7 @@ final class ScanSocketFactory implements SocketFactory {
     if (address.isUnresolved()) {
       throw new UnknownHostException(host);
     }
-    Socket socket = new Socket();
+    Socket socket = new ScanSocket();
     try {
       socket.connect(address, millisLeft());
     } catch (IOException | RuntimeException e) {
@@ -126,6 +135,42 @@ final class ScanSocketFactory implements SocketFactory {
       throw new SocketTimeoutException("the connection's time ran out");
     }
     return (int) Math.max(1, Math.min(Integer.MAX_VALUE, (left + 999_999) / 1_000_000));
+  }
+
+  /** What is left of the budget in nanoseconds, at most {@code cap}; 0 when nothing is left. */
+  private long nanosLeft(long cap) {
+    return Math.max(0, Math.min(cap, budget - (System.nanoTime() - start)));
+  }
+
+  /** A socket whose {@link #close()} waits for the server to close its end first. */
+  private final class ScanSocket extends Socket {
+    private boolean closing;
+
+    @Override
+    public synchronized void close() throws IOException {
+      if (!closing && isConnected() && !isClosed()) {
+        closing = true;
+        awaitServerEnd();
+      }
+      super.close();
+    }
+
+    private void awaitServerEnd() {
+      try {
+        shutdownOutput();
+        InputStream in = super.getInputStream();
+        byte[] discard = new byte[4096];
+        long end = System.nanoTime() + nanosLeft(CLOSE_WAIT);
+        for (long wait = end - System.nanoTime(); wait > 0; wait = end - System.nanoTime()) {
+          setSoTimeout((int) Math.max(1, wait / 1_000_000));
+          if (in.read(discard) < 0) {
+            return;
+          }
+        }
+      } catch (IOException e) {
+        // the server reset the connection, or did not close it in time: close it anyway
+      }
+    }
   }
 
   /** Reads with a socket timeout of what is left of the budget. */

@@ -321,6 +321,60 @@ class JschHostKeyScannerTest {
     assertThat(proxy.accepted()).isEqualTo(2);
   }
 
+  @Test
+  void connectionsTurnedAwayWithExceededMaxStartupsAreTriedAgain() throws Exception {
+    SshServer server = start(0, ECDSA_256, RSA);
+    RawTcpServer proxy =
+        raw(
+            RawTcpServer.forwardingAfter(
+                2, RawTcpServer.answerAndClose("Exceeded MaxStartups\r\n"), server.getPort()));
+
+    List<HostKey> keys = scanner.scan(LOOPBACK, proxy.port(), TIMEOUT);
+
+    assertThat(keys).extracting(HostKey::type).containsExactly("ecdsa-sha2-nistp256", "ssh-rsa");
+    assertThat(proxy.accepted()).isEqualTo(2 + 3);
+  }
+
+  @Test
+  void aServerThatKeepsTurningConnectionsAwayFailsThrottledWithinTheScanTimeout() throws Exception {
+    RawTcpServer busy =
+        raw(RawTcpServer.start(RawTcpServer.answerAndClose("Exceeded MaxStartups\r\n")));
+
+    long started = System.nanoTime();
+    assertThatThrownBy(() -> scanner.scan(LOOPBACK, busy.port(), Duration.ofSeconds(1)))
+        .isInstanceOfSatisfying(
+            HostKeyScanException.class,
+            e -> {
+              assertThat(e.reason()).isEqualTo(Reason.THROTTLED);
+              assertThat(e.getMessage())
+                  .startsWith("could not scan the host keys of 127.0.0.1:" + busy.port() + ": ")
+                  .contains("it sent 'Exceeded MaxStartups'")
+                  .contains("sshd's MaxStartups")
+                  .contains("the scan's timeout of 1 s leaves no time to try again");
+            });
+    assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(1));
+    assertThat(busy.accepted()).isGreaterThan(1);
+  }
+
+  @Test
+  void retriesOfConnectionsTurnedAwayAreBoundedEvenWithTimeLeft() throws Exception {
+    RawTcpServer busy =
+        raw(RawTcpServer.start(RawTcpServer.answerAndClose("Exceeded MaxStartups\r\n")));
+
+    assertThatThrownBy(() -> scanner.scan(LOOPBACK, busy.port(), Duration.ofMinutes(5)))
+        .isInstanceOfSatisfying(
+            HostKeyScanException.class,
+            e -> {
+              assertThat(e.reason()).isEqualTo(Reason.THROTTLED);
+              assertThat(e.getMessage())
+                  .contains(
+                      "turned away "
+                          + (JschHostKeyScanner.MAX_THROTTLED_RETRIES + 1)
+                          + " times, the most a scan retries");
+            });
+    assertThat(busy.accepted()).isEqualTo(JschHostKeyScanner.MAX_THROTTLED_RETRIES + 1);
+  }
+
   private RawTcpServer raw(RawTcpServer server) {
     rawServers.add(server);
     return server;

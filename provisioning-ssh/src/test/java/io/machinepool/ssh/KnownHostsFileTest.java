@@ -71,8 +71,11 @@ class KnownHostsFileTest {
             line(hashedHost(OTHER), OTHER_KEY)));
     String otherHashed = read().lines().toList().get(3);
 
+    // plain new lines asked for: by default they would be hashed, as the file has hashed entries
     KnownHostsFile.Result result =
-        KnownHostsFile.at(file()).update(List.of(machine(VM, null, NEW_ED25519, NEW_ECDSA)));
+        KnownHostsFile.at(file())
+            .hashed(false)
+            .update(List.of(machine(VM, null, NEW_ED25519, NEW_ECDSA)));
 
     assertThat(read())
         .isEqualTo(
@@ -132,13 +135,13 @@ class KnownHostsFileTest {
             line("[" + VM + "]:2223", OLD_ECDSA)));
     String untouched = read().lines().toList().get(3);
 
-    KnownHostsFile.Result result =
-        KnownHostsFile.at(file()).update(List.of(machine(VM, 2222, NEW_ED25519)));
+    KnownHostsFile plain = KnownHostsFile.at(file()).hashed(false);
+    KnownHostsFile.Result result = plain.update(List.of(machine(VM, 2222, NEW_ED25519)));
 
     assertThat(read()).isEqualTo(lines(line(VM, OLD_ED25519), untouched, line(port, NEW_ED25519)));
     assertThat(result.hosts()).containsExactly(port);
 
-    KnownHostsFile.at(file()).update(List.of(machine(VM, null, NEW_ECDSA)));
+    plain.update(List.of(machine(VM, null, NEW_ECDSA)));
 
     assertThat(read()).isEqualTo(lines(untouched, line(port, NEW_ED25519), line(VM, NEW_ECDSA)));
   }
@@ -150,7 +153,7 @@ class KnownHostsFileTest {
             line("[" + VM + "]:22", NEW_ED25519), line(hashedHost("[" + VM + "]:22"), OLD_ECDSA)));
 
     KnownHostsFile.Result result =
-        KnownHostsFile.at(file()).update(List.of(machine(VM, 22, NEW_ED25519)));
+        KnownHostsFile.at(file()).hashed(false).update(List.of(machine(VM, 22, NEW_ED25519)));
 
     assertThat(read()).isEqualTo(lines(line(VM, NEW_ED25519)));
     assertThat(result.removed()).isEqualTo(2);
@@ -259,6 +262,7 @@ class KnownHostsFileTest {
 
     KnownHostsFile.Result result =
         KnownHostsFile.at(file())
+            .hashed(false)
             .update(
                 List.of(
                     machine("VPM011.front.sepia.ceph.com", null, NEW_ED25519),
@@ -270,6 +274,68 @@ class KnownHostsFileTest {
   }
 
   // --- hashed output ---
+
+  @Test
+  void aHashedFileUpdatedWithTheDefaultsStaysAllHashed() throws IOException {
+    write(
+        lines(
+            "# HashKnownHosts yes",
+            line(hashedHost(OTHER), OTHER_KEY),
+            line(hashedHost(VM), OLD_ED25519)));
+
+    KnownHostsFile.Result result =
+        KnownHostsFile.at(file())
+            .update(List.of(machine(VM, null, NEW_ED25519), machine(VM, 2222, NEW_ECDSA)));
+
+    assertThat(result.removed()).isEqualTo(1);
+    assertThat(result.added()).isEqualTo(2);
+    List<String> entries = read().lines().filter(l -> !l.startsWith("#")).toList();
+    assertThat(entries).hasSize(3).allSatisfy(l -> assertThat(l).startsWith("|1|"));
+    assertThat(isHashOf(entries.get(1).split(" ")[0], VM)).isTrue();
+    assertThat(isHashOf(entries.get(2).split(" ")[0], "[" + VM + "]:2222")).isTrue();
+    assertThat(read()).doesNotContain("vpm011");
+  }
+
+  @Test
+  void oneHashedEntryAmongPlainOnesMakesTheDefaultsHashNewLines() throws IOException {
+    write(lines(line(OTHER, OTHER_KEY), line(hashedHost("vpm013"), OTHER_KEY)));
+
+    KnownHostsFile.at(file()).update(List.of(machine(VM, null, NEW_ED25519)));
+
+    List<String> written = read().lines().toList();
+    assertThat(written).hasSize(3);
+    assertThat(written.get(0)).isEqualTo(line(OTHER, OTHER_KEY));
+    assertThat(isHashOf(written.get(2).split(" ")[0], VM)).isTrue();
+  }
+
+  @Test
+  void aPlainOrNewFileUpdatedWithTheDefaultsGetsPlainNames() throws IOException {
+    KnownHostsFile.at(file()).update(List.of(machine(VM, null, OLD_ED25519)));
+    assertThat(read()).isEqualTo(lines(line(VM, OLD_ED25519)));
+
+    KnownHostsFile.at(file()).update(List.of(machine(VM, null, NEW_ED25519)));
+    assertThat(read()).isEqualTo(lines(line(VM, NEW_ED25519)));
+  }
+
+  @Test
+  void theStaleHashedLinesThatAreRemovedStillMakeTheDefaultsHash() throws IOException {
+    write(lines(line(hashedHost(VM), OLD_ED25519)));
+
+    KnownHostsFile.at(file()).update(List.of(machine(VM, null, NEW_ED25519)));
+
+    List<String> written = read().lines().toList();
+    assertThat(written).hasSize(1);
+    assertThat(isHashOf(written.get(0).split(" ")[0], VM)).isTrue();
+  }
+
+  @Test
+  void hashedFalseWritesPlainNamesEvenIntoAHashedFile() throws IOException {
+    write(lines(line(hashedHost(OTHER), OTHER_KEY)));
+
+    KnownHostsFile.at(file()).hashed(false).update(List.of(machine(VM, null, NEW_ED25519)));
+
+    assertThat(read().lines().toList()).last().isEqualTo(line(VM, NEW_ED25519));
+  }
 
   @Test
   void hashedUpdateWritesHmacOfTheHostWithAFreshSaltPerLine() throws IOException {

@@ -21,6 +21,7 @@ import java.security.KeyPair;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -121,6 +122,33 @@ class KnownHostsInteropTest {
     assertThat(sshKeygenFind(VM, file).exitCode()).isNotZero();
     assertThat(sshKeygenFind(PORT_FORM, file).exitCode()).isNotZero();
     assertThat(Files.readString(file)).isEqualTo("# lab hosts\n");
+  }
+
+  @Test
+  void sshKeygenFindsWhatTheDefaultsAddedToAHashedFileAndNoNameShows()
+      throws IOException, InterruptedException {
+    assumeTrue(
+        Files.isExecutable(SSH_KEYGEN),
+        "ssh-keygen cross-check skipped: " + SSH_KEYGEN + " is not installed (openssh-client)");
+    Path file = dir.resolve("known_hosts");
+    Files.writeString(
+        file,
+        String.join(
+            "\n",
+            line(hashedHost("vpm012.front.sepia.ceph.com"), key(OLD_PORT)),
+            line(hashedHost(VM), key(OLD_ED25519)),
+            ""));
+
+    KnownHostsFile.at(file)
+        .update(List.of(machine(VM, null, key(NEW_ED25519)), machine(VM, 2222, key(NEW_PORT))));
+
+    assertThat(Files.readString(file)).doesNotContain("vpm0");
+    Found port22 = sshKeygenFind(VM, file);
+    Found port2222 = sshKeygenFind(PORT_FORM, file);
+    assertThat(port22.exitCode()).as(port22.output()).isZero();
+    assertThat(port22.output()).contains(base64(NEW_ED25519)).doesNotContain(base64(OLD_ED25519));
+    assertThat(port2222.exitCode()).as(port2222.output()).isZero();
+    assertThat(port2222.output()).contains(base64(NEW_PORT));
   }
 
   private record Found(int exitCode, String output) {}

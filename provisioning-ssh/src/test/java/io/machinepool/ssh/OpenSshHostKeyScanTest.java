@@ -19,6 +19,11 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -104,6 +109,57 @@ class OpenSshHostKeyScanTest {
         .containsExactly(publicKey(after));
   }
 
+  @Test
+  void twentyScansInARowOfAnSshdWithMaxStartups1AllSucceed() throws Exception {
+    List<Path> keys = List.of(keygen("ed25519"), keygen("ecdsa"), keygen("rsa"));
+    int port = startSshd(keys, freePort(), "MaxStartups 1");
+    JschHostKeyScanner scanner = new JschHostKeyScanner();
+
+    List<String> failures = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      try {
+        assertThat(scanner.scan("127.0.0.1", port, Duration.ofSeconds(20))).hasSize(3);
+      } catch (HostKeyScanException e) {
+        failures.add("scan " + (i + 1) + ": " + e.reason() + ": " + e.getMessage());
+      }
+    }
+
+    assertThat(failures).as("sshd said:%n%s", output()).isEmpty();
+  }
+
+  @Test
+  void thirtyScansAtOnceOfOneSshdWithTheDefaultMaxStartupsAllSucceed() throws Exception {
+    List<Path> keys = List.of(keygen("ed25519"), keygen("ecdsa"), keygen("rsa"));
+    int port = startSshd(keys);
+    JschHostKeyScanner scanner = new JschHostKeyScanner();
+    ExecutorService threads = Executors.newFixedThreadPool(30);
+    try {
+      CountDownLatch go = new CountDownLatch(1);
+      List<Future<List<HostKey>>> scans = new ArrayList<>();
+      for (int i = 0; i < 30; i++) {
+        scans.add(
+            threads.submit(
+                () -> {
+                  go.await();
+                  return scanner.scan("127.0.0.1", port, Duration.ofSeconds(40));
+                }));
+      }
+      go.countDown();
+
+      List<String> failures = new ArrayList<>();
+      for (Future<List<HostKey>> scan : scans) {
+        try {
+          assertThat(scan.get()).hasSize(3);
+        } catch (ExecutionException e) {
+          failures.add(String.valueOf(e.getCause()));
+        }
+      }
+      assertThat(failures).as("sshd said:%n%s", output()).isEmpty();
+    } finally {
+      threads.shutdownNow();
+    }
+  }
+
   private Path keygen(String type) throws IOException, InterruptedException {
     return keygen(type, "host");
   }
@@ -139,14 +195,21 @@ class OpenSshHostKeyScanTest {
   }
 
   private int startSshd(List<Path> hostKeys) throws IOException, InterruptedException {
-    int port;
-    try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      port = free.getLocalPort();
-    }
-    return startSshd(hostKeys, port);
+    return startSshd(hostKeys, freePort());
   }
 
-  private int startSshd(List<Path> hostKeys, int port) throws IOException, InterruptedException {
+  private static int freePort() throws IOException {
+    try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return free.getLocalPort();
+    }
+  }
+
+  /**
+   * Starts sshd on {@code port} with these host keys and further {@code sshd_config} lines, and
+   * waits until it listens.
+   */
+  private int startSshd(List<Path> hostKeys, int port, String... moreConfig)
+      throws IOException, InterruptedException {
     StringBuilder config = new StringBuilder();
     config.append("ListenAddress 127.0.0.1\n");
     config.append("Port ").append(port).append('\n');
@@ -160,6 +223,9 @@ class OpenSshHostKeyScanTest {
     config.append("KbdInteractiveAuthentication no\n");
     config.append("AuthorizedKeysFile none\n");
     config.append("LogLevel VERBOSE\n");
+    for (String line : moreConfig) {
+      config.append(line).append('\n');
+    }
     Path file = dir.resolve("sshd_config");
     Files.writeString(file, config, StandardCharsets.US_ASCII);
 
@@ -213,6 +279,12 @@ class OpenSshHostKeyScanTest {
       }
       try (Socket probe = new Socket()) {
         probe.connect(new InetSocketAddress("127.0.0.1", port), 500);
+        probe.shutdownOutput();
+        // sshd counts the probe as an unauthenticated connection until it has seen it end
+        probe.setSoTimeout(5_000);
+        while (probe.getInputStream().read() >= 0) {
+          // sshd's banner, then its end of the connection
+        }
         return;
       } catch (IOException e) {
         Thread.sleep(50);

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntPredicate;
 
 /**
  * A TCP server on loopback for tests, that does with each accepted connection what its handler
@@ -31,7 +32,7 @@ final class RawTcpServer implements AutoCloseable {
   private final List<Thread> threads = new CopyOnWriteArrayList<>();
   private final AtomicInteger accepted = new AtomicInteger();
 
-  private RawTcpServer(int forwardFirstTo, Handler handler) throws IOException {
+  private RawTcpServer(int forwardTo, IntPredicate forward, Handler handler) throws IOException {
     listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     acceptor =
         new Thread(
@@ -41,8 +42,8 @@ final class RawTcpServer implements AutoCloseable {
                   Socket socket = listener.accept();
                   sockets.add(socket);
                   int index = accepted.getAndIncrement();
-                  if (index == 0 && forwardFirstTo > 0) {
-                    forward(socket, forwardFirstTo);
+                  if (forwardTo > 0 && forward.test(index)) {
+                    forward(socket, forwardTo);
                   } else {
                     handler.handle(index, socket);
                   }
@@ -57,7 +58,7 @@ final class RawTcpServer implements AutoCloseable {
   }
 
   static RawTcpServer start(Handler handler) throws IOException {
-    return new RawTcpServer(0, handler);
+    return new RawTcpServer(0, index -> false, handler);
   }
 
   /**
@@ -65,7 +66,15 @@ final class RawTcpServer implements AutoCloseable {
    * until either side ends) and hands the later ones to {@code later}.
    */
   static RawTcpServer forwardingFirst(int port, Handler later) throws IOException {
-    return new RawTcpServer(port, later);
+    return new RawTcpServer(port, index -> index == 0, later);
+  }
+
+  /**
+   * Starts a server that hands its first {@code count} connections to {@code first} and passes the
+   * later ones on to {@code port} on loopback.
+   */
+  static RawTcpServer forwardingAfter(int count, Handler first, int port) throws IOException {
+    return new RawTcpServer(port, index -> index >= count, first);
   }
 
   int port() {
