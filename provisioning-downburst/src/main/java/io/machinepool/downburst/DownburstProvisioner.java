@@ -19,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.SortedSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
@@ -59,12 +60,15 @@ import org.slf4j.LoggerFactory;
  * {@code destroyTimeout}; exit code 0, or a failure whose standard error says {@code no domain with
  * matching name} (older downburst versions), means destroyed.
  *
- * <p><b>Environment</b> of every run: only {@code PATH} of this process, {@code
- * DOWNBURST_DISCOVER_URL} when configured (this process's environment variable wins over the config
- * file's {@code downburst.discover_url}), and {@code XDG_CONFIG_HOME} when this process has it set,
- * so that libvirt inside downburst reads the same {@code libvirt.conf} that {@link LibvirtAliases}
- * checks. Nothing else, not even {@code HOME}: Python and OpenSSH find the home directory in the
- * password database.
+ * <p><b>Environment</b> of every run: {@code PATH} of this process, {@code DOWNBURST_DISCOVER_URL}
+ * when configured (this process's environment variable wins over the config file's {@code
+ * downburst.discover_url}), {@code XDG_CONFIG_HOME} when this process has it set, so that libvirt
+ * inside downburst reads the same {@code libvirt.conf} that {@link LibvirtAliases} checks, and what
+ * the {@code ssh} of libvirt's {@code qemu+ssh://} transport needs to log in as this user: {@code
+ * HOME}, {@code USER}, {@code LOGNAME}, {@code SSH_AUTH_SOCK} (the agent), {@code LANG}, {@code
+ * LANGUAGE} and every {@code LC_*} variable. Nothing else: no credentials of other tools, no {@code
+ * DISPLAY} or {@code SSH_ASKPASS} (downburst runs without a terminal; a key with a passphrase must
+ * be in the agent).
  *
  * <p><b>Validation</b>, before anything is locked ({@link #validate}): the request's OS must be one
  * downburst can install, according to {@code downburst list-json} (run once per executable and
@@ -78,11 +82,19 @@ import org.slf4j.LoggerFactory;
 public final class DownburstProvisioner implements Provisioner {
   private static final Logger LOG = LoggerFactory.getLogger(DownburstProvisioner.class);
 
-  /** What standard error of create says when the VM or one of its volumes exists already. */
-  static final String EXISTS = "exists";
-
   /** What standard error of destroy says, in older downburst versions, for a missing VM. */
   static final String NO_DOMAIN = "no domain with matching name";
+
+  /** The architectures downburst can create VMs of: those its emulator lookup maps. */
+  static final List<String> ARCHITECTURES = List.of("x86_64", "amd64", "i686");
+
+  /**
+   * The variables passed on for the {@code ssh} that libvirt runs for a {@code qemu+ssh://} URI:
+   * where the user's {@code ~/.ssh} is and who the user is, the agent that holds the keys, and the
+   * locale; variables starting with {@code LC_} are passed as well.
+   */
+  static final List<String> SSH_VARIABLES =
+      List.of("HOME", "USER", "LOGNAME", "SSH_AUTH_SOCK", "LANG", "LANGUAGE");
 
   /** The variable downburst reads its image location from. */
   static final String DISCOVER_URL_VARIABLE = "DOWNBURST_DISCOVER_URL";
@@ -92,10 +104,6 @@ public final class DownburstProvisioner implements Provisioner {
 
   /** How long a failed list-json is not tried again; the fallback table serves meanwhile. */
   static final Duration LIST_JSON_RETRY_AFTER = Duration.ofMinutes(10);
-
-  private static final String CLEANUP_FAILED =
-      "; destroying what the attempts may have left behind failed too (see the log), so the VM"
-          + " may still exist";
 
   private static final Map<String, CatalogEntry> CATALOGS = new ConcurrentHashMap<>();
 
@@ -178,10 +186,44 @@ public final class DownburstProvisioner implements Provisioner {
       }
       hosts.add(config.canonicalize(host));
     }
+    if (request.machineTypes().isEmpty()) {
+      checkArch(null, request);
+    }
+    request.machineTypes().forEach(type -> checkArch(type, request));
     if (aliases != null) {
       checkAliases(hosts);
     }
     resolveOs(request);
+  }
+
+  /**
+   * Refuses an architecture downburst cannot create: its emulator lookup knows {@link
+   * #ARCHITECTURES} only and fails every other one with a bare {@code AssertionError}.
+   */
+  private void checkArch(String machineType, LockRequest request) {
+    String arch =
+        VmDocuments.Size.of(
+                machineType == null ? Optional.empty() : config.downburstMachine(machineType),
+                request.arch())
+            .arch();
+    if (arch == null || ARCHITECTURES.contains(arch.strip().toLowerCase(java.util.Locale.ROOT))) {
+      return;
+    }
+    String source =
+        request.arch() != null
+            ? "the request asks for arch '" + arch + "'"
+            : "the config file's downburst.machine entry for type "
+                + machineType
+                + " gives arch '"
+                + arch
+                + "'";
+    throw new InvalidRequestException(
+        "downburst cannot create this VM: "
+            + source
+            + ", but downburst creates x86 VMs only ("
+            + String.join(", ", ARCHITECTURES)
+            + "; it fails every other architecture with an AssertionError). Ask for arch"
+            + " x86_64, or lock a physical machine of that architecture");
   }
 
   private void checkAliases(List<String> hosts) {
@@ -229,6 +271,7 @@ public final class DownburstProvisioner implements Provisioner {
     Names names = names(machine);
     OsCatalog.Os os;
     try {
+      checkArch(machine.machineType(), request);
       os = resolveOs(request);
     } catch (InvalidRequestException e) {
       throw new ProvisioningException(machine.name(), e.getMessage(), null, null, e);
@@ -307,6 +350,7 @@ public final class DownburstProvisioner implements Provisioner {
 
   private void create(Machine machine, Names names, List<String> command) {
     ProcessRunner.Result last = null;
+    CreateFailure failure = null;
     boolean pause = false;
     int attempt = 0;
     try {
@@ -315,7 +359,13 @@ public final class DownburstProvisioner implements Provisioner {
         if (pause && !retryPause.isZero()) {
           Thread.sleep(retryPause.toMillis());
         }
-        last = run(machine, "create " + names.vm(), command, createTimeout, List.of(EXISTS));
+        last =
+            run(
+                machine,
+                "create " + names.vm(),
+                command,
+                createTimeout,
+                List.of(CreateFailure.EXISTS_MARKER));
         if (last.succeeded()) {
           LOG.info(
               "created {} in {} s (attempt {} of {})",
@@ -325,11 +375,16 @@ public final class DownburstProvisioner implements Provisioner {
               createAttempts);
           return;
         }
-        boolean exists = !last.timedOut() && last.stderr().saw(EXISTS);
-        if (attempt == createAttempts) {
+        failure =
+            CreateFailure.of(
+                last.stderr().text(),
+                last.timedOut(),
+                last.timedOut() ? -1 : last.exitCode(),
+                !last.timedOut() && last.stderr().saw(CreateFailure.EXISTS_MARKER));
+        if (attempt == createAttempts || !failure.retryable()) {
           break;
         }
-        if (exists) {
+        if (failure.kind() == CreateFailure.Kind.EXISTS) {
           LOG.info(
               "{}: downburst says it exists already (attempt {} of {}); destroying it, then"
                   + " creating it again",
@@ -339,25 +394,23 @@ public final class DownburstProvisioner implements Provisioner {
           pause = !destroyQuietly(machine, names);
         } else {
           LOG.info(
-              "{}: {} (attempt {} of {}); trying again in {}{}",
+              "{}: {} (attempt {} of {}); trying again in {}",
               machine.name(),
-              outcome(command, last, createTimeout),
+              describe(last, failure, createTimeout),
               attempt,
               createAttempts,
-              CommandLine.seconds(retryPause),
-              stderrForLog(last));
+              CommandLine.seconds(retryPause));
           pause = true;
         }
       }
-      String cleanup = destroyQuietly(machine, names) ? "" : CLEANUP_FAILED;
-      throw failure(
-          machine,
-          "downburst create failed"
-              + (createAttempts > 1 ? " " + createAttempts + " times; the last time: " : ": ")
-              + outcome(command, last, createTimeout)
-              + cleanup,
-          last,
-          null);
+      LOG.debug("{}: the last create was {}", machine.name(), CommandLine.render(command));
+      String reason =
+          "downburst create on "
+              + names.host()
+              + (attempt > 1 ? " failed " + attempt + " times, the last time: " : " failed: ")
+              + describe(last, failure, createTimeout)
+              + (failure.retryable() ? "" : "; not retried: " + failure.why());
+      throw failure(machine, reason, last, null);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new ProvisioningException(
@@ -371,6 +424,19 @@ public final class DownburstProvisioner implements Provisioner {
           last == null ? null : last.stderr().text(),
           e);
     }
+  }
+
+  /**
+   * A failed run in one line: the tool's last error line, or that it timed out or printed nothing.
+   */
+  private static String describe(
+      ProcessRunner.Result result, CreateFailure failure, Duration timeout) {
+    if (result.timedOut()) {
+      return "timed out after " + CommandLine.seconds(timeout) + "; its process tree was killed";
+    }
+    return failure.summary().isEmpty()
+        ? "it printed no error (exit code " + result.exitCode() + ")"
+        : failure.summary();
   }
 
   /** Destroys after a failed create; logs a failure instead of throwing it. */
@@ -408,11 +474,19 @@ public final class DownburstProvisioner implements Provisioner {
       LOG.debug("{}: downburst destroy found no such VM; counted as destroyed", machine.name());
       return;
     }
+    LOG.debug("{}: the failed destroy was {}", machine.name(), CommandLine.render(command));
+    String reason;
+    if (result.timedOut()) {
+      reason =
+          "timed out after "
+              + CommandLine.seconds(destroyTimeout)
+              + "; its process tree was killed";
+    } else {
+      String line = CreateFailure.lastErrorLine(result.stderr().text());
+      reason = line.isEmpty() ? "it printed no error" : line;
+    }
     throw failure(
-        machine,
-        "downburst destroy failed: " + outcome(command, result, destroyTimeout),
-        result,
-        null);
+        machine, "downburst destroy on " + names.host() + " failed: " + reason, result, null);
   }
 
   private List<String> destroyCommand(Names names) {
@@ -457,15 +531,6 @@ public final class DownburstProvisioner implements Provisioner {
           + "; its process tree was killed";
     }
     return line + " exited with code " + result.exitCode();
-  }
-
-  private static String stderrForLog(ProcessRunner.Result result) {
-    String text = result.stderr().text().strip();
-    if (text.isEmpty()) {
-      return "";
-    }
-    String[] lines = text.split("\n");
-    return "; stderr ends with: " + lines[lines.length - 1];
   }
 
   private static ProvisioningException failure(
@@ -647,6 +712,19 @@ public final class DownburstProvisioner implements Provisioner {
     if (xdg != null && !xdg.isBlank()) {
       child.put("XDG_CONFIG_HOME", xdg);
     }
+    for (String name : SSH_VARIABLES) {
+      String value = environment.get(name);
+      if (value != null && !value.isEmpty()) {
+        child.put(name, value);
+      }
+    }
+    new java.util.TreeMap<>(environment)
+        .forEach(
+            (name, value) -> {
+              if (name.startsWith("LC_") && value != null && !value.isEmpty()) {
+                child.put(name, value);
+              }
+            });
     return Map.copyOf(child);
   }
 
