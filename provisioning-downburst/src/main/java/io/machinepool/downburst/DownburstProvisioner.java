@@ -133,6 +133,7 @@ public final class DownburstProvisioner implements Provisioner {
     this.listTimeout = b.listTimeout;
     this.createAttempts = b.createAttempts;
     this.retryPause = b.retryPause;
+
     this.extraCreateArguments = List.copyOf(extraCreateArguments);
     this.childEnvironment = childEnvironment(environment, b.config);
     this.aliases =
@@ -752,6 +753,10 @@ public final class DownburstProvisioner implements Provisioner {
     private List<Path> homes;
     private Path temporaryDirectory;
     private Duration listJsonRetryAfter = LIST_JSON_RETRY_AFTER;
+    private boolean createTimeoutSet;
+    private boolean destroyTimeoutSet;
+    private boolean createAttemptsSet;
+    private boolean retryPauseSet;
 
     private Builder() {}
 
@@ -772,22 +777,26 @@ public final class DownburstProvisioner implements Provisioner {
     /**
      * Sets how long one {@code downburst create --wait} may run before its process tree is killed.
      *
-     * @param value positive; default 10 minutes
+     * @param value positive; default: the config file's {@code
+     *     machine_pool.downburst_create_timeout}, else 10 minutes
      * @return this builder
      */
     public Builder createTimeout(Duration value) {
       this.createTimeout = value;
+      this.createTimeoutSet = true;
       return this;
     }
 
     /**
      * Sets how long one {@code downburst destroy} may run before its process tree is killed.
      *
-     * @param value positive; default 5 minutes
+     * @param value positive; default: the config file's {@code
+     *     machine_pool.downburst_destroy_timeout}, else 5 minutes
      * @return this builder
      */
     public Builder destroyTimeout(Duration value) {
       this.destroyTimeout = value;
+      this.destroyTimeoutSet = true;
       return this;
     }
 
@@ -807,11 +816,13 @@ public final class DownburstProvisioner implements Provisioner {
      * Sets how many times {@code downburst create} runs at most for one VM, counting a run that
      * said {@code exists} and the one after its destroy.
      *
-     * @param value 1 (no retry) to 20; default 3
+     * @param value 1 (no retry) to 20; default: the config file's {@code
+     *     machine_pool.downburst_create_attempts}, else 3
      * @return this builder
      */
     public Builder createAttempts(int value) {
       this.createAttempts = value;
+      this.createAttemptsSet = true;
       return this;
     }
 
@@ -819,11 +830,13 @@ public final class DownburstProvisioner implements Provisioner {
      * Sets the pause before another create attempt after a failure (none after an {@code exists}
      * that a destroy cleared).
      *
-     * @param value zero or more; default 60 seconds
+     * @param value zero or more; default: the config file's {@code
+     *     machine_pool.downburst_retry_pause}, else 60 seconds
      * @return this builder
      */
     public Builder retryPause(Duration value) {
       this.retryPause = value;
+      this.retryPauseSet = true;
       return this;
     }
 
@@ -904,6 +917,18 @@ public final class DownburstProvisioner implements Provisioner {
       if (config == null) {
         throw new InvalidRequestException(
             "config must not be null; pass TeuthologyConfig.load() or TeuthologyConfig.empty()");
+      }
+      if (!createTimeoutSet) {
+        config.downburstCreateTimeout().ifPresent(d -> createTimeout = d);
+      }
+      if (!destroyTimeoutSet) {
+        config.downburstDestroyTimeout().ifPresent(d -> destroyTimeout = d);
+      }
+      if (!createAttemptsSet) {
+        config.downburstCreateAttempts().ifPresent(n -> createAttempts = n);
+      }
+      if (!retryPauseSet) {
+        config.downburstRetryPause().ifPresent(d -> retryPause = d);
       }
       positive(createTimeout, "createTimeout", "e.g. Duration.ofMinutes(10)");
       positive(destroyTimeout, "destroyTimeout", "e.g. Duration.ofMinutes(5)");

@@ -585,6 +585,52 @@ class DownburstProvisionerTest {
                 + " cloud image does not exist");
   }
 
+  DownburstProvisioner.Builder fromConfigOnly(String machinePool) {
+    TeuthologyConfig config =
+        TeuthologyConfig.parse(
+            "downburst:\n  path: " + fake.executable() + "\nmachine_pool:\n" + machinePool, null);
+    return DownburstProvisioner.builder()
+        .config(config)
+        .environment(Map.of("PATH", PATH))
+        .homes(List.of())
+        .temporaryDirectory(temporary)
+        .checkLibvirtAliases(false);
+  }
+
+  @Test
+  void attemptsPauseAndTimeoutsComeFromTheConfigFileUnlessTheBuilderSetsThem() {
+    fake.plan("create", "fail", "fail", "hang");
+    DownburstProvisioner provisioner =
+        fromConfigOnly(
+                "  downburst_create_attempts: 3\n"
+                    + "  downburst_retry_pause: 0\n"
+                    + "  downburst_create_timeout: 1s\n"
+                    + "  downburst_destroy_timeout: 1s\n")
+            .build();
+
+    ProvisioningException failure =
+        catchThrowableOfType(
+            ProvisioningException.class, () -> provisioner.provision(vm(), request()));
+
+    assertThat(fake.calls("create")).hasSize(3);
+    assertThat(failure.getMessage()).contains("timed out after 1 s");
+    fake.plan("destroy", "hang");
+    assertThat(
+            catchThrowableOfType(ProvisioningException.class, () -> provisioner.release(vm()))
+                .getMessage())
+        .contains("timed out after 1 s");
+
+    fake.plan("create", "fail");
+    catchThrowableOfType(
+        ProvisioningException.class,
+        () ->
+            fromConfigOnly("  downburst_create_attempts: 3\n  downburst_retry_pause: 0\n")
+                .createAttempts(1)
+                .build()
+                .provision(vm(), request()));
+    assertThat(fake.calls("create")).as("the builder's createAttempts(1) wins").hasSize(4);
+  }
+
   @Test
   void aTimeoutIsRetried() {
     fake.plan("create", "hang", "ok");
