@@ -312,6 +312,9 @@ final class Invocation {
       return run(opened.pool());
     } catch (MachinePoolException e) {
       err.println(Main.PREFIX + describe(e));
+      if (verbose && e instanceof ProvisioningException p) {
+        printStderrTails(p);
+      }
       Main.printTrace(err, e, verbose);
       return 1;
     } finally {
@@ -319,6 +322,16 @@ final class Invocation {
         opened.close();
       } catch (RuntimeException e) {
         err.println(Main.PREFIX + "warning: closing the lock database failed: " + e);
+      }
+    }
+  }
+
+  /** With {@code -v}: the tail of the tool's standard error of each machine that failed. */
+  private void printStderrTails(ProvisioningException e) {
+    for (ProvisioningException.Failure failure : e.failures()) {
+      if (!failure.stderrTail().isBlank()) {
+        err.println(failure.machine() + ": the tool's standard error ends with:");
+        failure.stderrTail().strip().lines().forEach(line -> err.println("  " + line));
       }
     }
   }
