@@ -119,6 +119,7 @@ public final class DownburstProvisioner implements Provisioner {
   private final LibvirtAliases aliases;
   private final Path temporaryDirectory;
   private final Duration listJsonRetryAfter;
+  private final java.util.Set<String> unlistedWarned = ConcurrentHashMap.newKeySet();
 
   private DownburstProvisioner(
       Builder b,
@@ -547,7 +548,16 @@ public final class DownburstProvisioner implements Provisioner {
   // --- OS ---
 
   private OsCatalog.Os resolveOs(LockRequest request) {
-    return catalog().resolve(request.osType(), request.osVersion());
+    OsCatalog.Os os = catalog().resolve(request.osType(), request.osVersion());
+    if (!os.listed() && unlistedWarned.add(os.distro() + " " + os.version())) {
+      LOG.warn(
+          "{} {} is not in the built-in table of what downburst can install (list-json is not"
+              + " available); passing it to downburst, which installs it from the VM host's image"
+              + " cache or a download, and fails at once if it has no such image",
+          os.distro(),
+          os.version());
+    }
+    return os;
   }
 
   /** The catalog of this executable and discover URL: list-json's, cached, or the fallback. */
