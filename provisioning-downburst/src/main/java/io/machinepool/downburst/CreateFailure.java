@@ -18,12 +18,13 @@ import java.util.Locale;
  *       already}): destroy it, then create again.
  *   <li>{@link Kind#PERMANENT}: the same run would fail the same way, so it is not retried: a bare
  *       {@code AssertionError} (downburst's emulator lookup knows x86 only, so another architecture
- *       fails this way), a missing cloud image ({@code Image not found on server}, {@code SHA-256
- *       checksums not found}, {@code Unable to find checksum file}, an HTTP 404), unreadable
- *       meta-data ({@code yaml.} errors, a {@code KeyError}), a usage error of the command line
- *       ({@code usage: downburst}, exit code 2), a URI libvirt cannot use ({@code no connection
- *       driver available}), a refused SSH login to the VM host ({@code Permission denied}, {@code
- *       authentication failed}).
+ *       fails this way), a missing cloud image ({@code Image ... not found on server}, {@code
+ *       SHA-256 checksums not found}, {@code Unable to find checksum file}, an HTTP 404), meta-data
+ *       downburst cannot use ({@code yaml.} errors, a {@code KeyError}, {@code dictionary update
+ *       sequence}), a file that does not exist ({@code FileNotFoundError}), a usage error of the
+ *       command line ({@code usage: downburst}, exit code 2), a URI libvirt cannot use ({@code no
+ *       connection driver available}), a refused login to the VM host ({@code Permission denied},
+ *       {@code authentication failed}).
  *   <li>{@link Kind#TRANSIENT}: everything else (a timeout, a dropped libvirt connection, a network
  *       error while downloading, a corrupt download, a VM that never came up): it may succeed the
  *       next time.
@@ -50,18 +51,25 @@ record CreateFailure(Kind kind, String summary, String why) {
 
   private static final String CLI_ERROR = "ERROR:downburst.cli:";
 
-  /** Fragments of a permanent failure (lower case) and why it is not retried. */
+  private static final String NO_IMAGE = "the cloud image does not exist";
+  private static final String BAD_META = "downburst cannot use the meta-data";
+
+  /**
+   * Fragments of the last error line (lower case) of a permanent failure, and why it is not
+   * retried; a fragment ending in {@code .} or {@code :} must start the line (an exception type).
+   */
   private static final List<String[]> PERMANENT =
       List.of(
-          new String[] {"image not found on server", "the cloud image does not exist"},
-          new String[] {"checksums not found", "the cloud image does not exist"},
-          new String[] {"unable to find checksum file", "the cloud image does not exist"},
-          new String[] {"404 client error", "the cloud image does not exist"},
-          new String[] {"yaml.", "downburst cannot read the meta-data"},
-          new String[] {"keyerror", "downburst cannot read the meta-data"},
-          new String[] {"usage: downburst", "downburst refused its command line"},
+          new String[] {"not found on server", NO_IMAGE},
+          new String[] {"checksums not found", NO_IMAGE},
+          new String[] {"unable to find checksum file", NO_IMAGE},
+          new String[] {"404 client error", NO_IMAGE},
+          new String[] {"yaml.", BAD_META},
+          new String[] {"keyerror:", BAD_META},
+          new String[] {"dictionary update sequence", BAD_META},
+          new String[] {"filenotfounderror:", "a file downburst was given does not exist"},
           new String[] {"no connection driver available", "libvirt cannot use the VM host's URI"},
-          new String[] {"permission denied", "the VM host refused the SSH login"},
+          new String[] {"permission denied", "the VM host refused the login"},
           new String[] {"authentication failed", "the VM host refused the login"});
 
   /**
@@ -90,14 +98,15 @@ record CreateFailure(Kind kind, String summary, String why) {
           "an assertion in downburst failed, which is how it refuses an architecture other than"
               + " x86_64, amd64 or i686");
     }
-    String text = stderrTail.toLowerCase(Locale.ROOT);
     for (String[] permanent : PERMANENT) {
-      if (lastLine.contains(permanent[0])
-          || (permanent[0].startsWith("usage") && text.contains(permanent[0]))) {
+      String fragment = permanent[0];
+      boolean prefix = fragment.endsWith(".") || fragment.endsWith(":");
+      if (prefix ? lastLine.startsWith(fragment) : lastLine.contains(fragment)) {
         return new CreateFailure(Kind.PERMANENT, summary, permanent[1]);
       }
     }
-    if (exitCode == 2 && text.contains("error:")) {
+    String text = stderrTail.toLowerCase(Locale.ROOT);
+    if (text.contains("usage: downburst") || (exitCode == 2 && text.contains("error:"))) {
       return new CreateFailure(Kind.PERMANENT, summary, "downburst refused its command line");
     }
     return new CreateFailure(Kind.TRANSIENT, summary, "");

@@ -570,6 +570,55 @@ class DownburstProvisionerTest {
     assertThat(failure.getMessage()).contains("; not retried: ").doesNotContain("\n");
   }
 
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "AssertionError",
+        "NameError: Image centos-8-(\\d+)-cloudimg-arm64.(img|raw) not found on server at"
+            + " http://download.ceph.com/cloudinit/",
+        "NameError: Image not found on server at https://repo.almalinux.org/almalinux/9.9",
+        "NameError: SHA-256 checksums not found for file x.img at https://example.com/SHA256SUMS",
+        "RuntimeError: Unable to find checksum file by https://example.com/images",
+        "requests.exceptions.HTTPError: 404 Client Error: Not Found for url: https://x/y.img",
+        "yaml.scanner.ScannerError: mapping values are not allowed here",
+        "KeyError: 'gentoo'",
+        "ValueError: dictionary update sequence element #0 has length 4; 2 is required",
+        "FileNotFoundError: [Errno 2] No such file or directory: '/tmp/meta.yaml'",
+        "libvirt.libvirtError: no connection driver available for URI 'mira999'",
+        "libvirt.libvirtError: Cannot recv data: ubuntu@mira001: Permission denied (publickey).:"
+            + " Connection reset by peer"
+      })
+  void downburstsErrorsThatFailTheSameWayAgainArePermanent(String lastLine) {
+    String stderr =
+        "DEBUG:downburst.cli:x\nTraceback (most recent call last):\n  File \"x\"\n" + lastLine;
+
+    CreateFailure failure = CreateFailure.of(stderr, false, 1, false);
+
+    assertThat(failure.kind()).isEqualTo(CreateFailure.Kind.PERMANENT);
+    assertThat(failure.summary()).isEqualTo(lastLine);
+    assertThat(failure.why()).isNotEmpty();
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "libvirt.libvirtError: Cannot recv data: Connection reset by peer",
+        "requests.exceptions.ConnectionError: HTTPSConnectionPool(host='x', port=443): Max retries",
+        "downburst.exc.ImageHashMismatchError: Image SHA-512 did not match",
+        "ERROR:downburst.cli:downburst create: --wait was specified, but the virtual machine never"
+            + " came up: vpm011 never came up (cd tray open check failed)",
+        "something nobody has seen before"
+      })
+  void otherFailuresAreTransient(String lastLine) {
+    CreateFailure failure =
+        CreateFailure.of("Traceback (most recent call last):\n" + lastLine, false, 1, false);
+
+    assertThat(failure.kind()).isEqualTo(CreateFailure.Kind.TRANSIENT);
+    assertThat(CreateFailure.of("", true, -1, false).kind())
+        .as("a timeout")
+        .isEqualTo(CreateFailure.Kind.TRANSIENT);
+  }
+
   @Test
   void aMissingImageSaysSoAndWhyItIsNotRetried() {
     fake.plan("create", "no-image");
