@@ -618,23 +618,38 @@ public final class MachinePool implements AutoCloseable {
     }
     machines.stream().filter(m -> unlock.contains(m.name())).forEach(listeners::released);
     if (log.isDebugEnabled()) {
-      List<Machine> unlocked = machines.stream().filter(m -> unlock.contains(m.name())).toList();
-      log.debug(
-          "unlocked {} for {}{}{}",
-          describeCount(unlocked),
-          lease.owner(),
-          unlocked.isEmpty() ? "" : ": " + String.join(", ", unlock),
-          failed.isEmpty()
-              ? ""
-              : "; "
-                  + Texts.list(failed.keySet().stream().map(Machine::name).toList())
-                  + " stay locked and marked down");
+      log.debug("{}", unlockedLine(machines, unlock, failed.keySet(), lease.owner()));
     }
     if (!failed.isEmpty()) {
       List<ProvisioningException.Failure> failures = new ArrayList<>();
       failed.values().forEach(f -> failures.addAll(f.failures()));
       throw new ProvisioningException(failures, null);
     }
+  }
+
+  /**
+   * The log line of a release: the machines it unlocked, and those that stay locked because their
+   * VM could not be destroyed.
+   */
+  static String unlockedLine(
+      List<Machine> machines,
+      List<String> unlocked,
+      java.util.Collection<Machine> keptLocked,
+      String owner) {
+    List<Machine> done = machines.stream().filter(m -> unlocked.contains(m.name())).toList();
+    return "unlocked "
+        + describeCount(done)
+        + " for "
+        + owner
+        + (done.isEmpty()
+            ? ""
+            : ": " + String.join(", ", done.stream().map(Machine::name).toList()))
+        + (keptLocked.isEmpty()
+            ? ""
+            : "; "
+                + Texts.list(keptLocked.stream().map(Machine::name).toList())
+                + (keptLocked.size() == 1 ? " stays" : " stay")
+                + " locked and marked down, its VM may still exist");
   }
 
   private void releaseOpenLeases() {
