@@ -53,6 +53,11 @@ final class VmCleanup {
               + Texts.abbreviate(
                   Provisioning.firstLine(failure.getMessage()), Provisioning.MAX_REASON));
       log.error("{} stays locked and is marked down: {}", machine.name(), failure.getMessage());
+      if (log.isDebugEnabled()) {
+        failure.failures().stream()
+            .filter(f -> !f.stderrTail().isBlank())
+            .forEach(f -> log.debug("{}: stderr ends with:\n{}", f.machine(), f.stderrTail()));
+      }
       throw failure;
     }
   }
