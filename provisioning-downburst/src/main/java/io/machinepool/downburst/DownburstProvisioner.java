@@ -43,11 +43,16 @@ import org.slf4j.LoggerFactory;
  * [extra arguments] --meta-data=<file> --user-data=<file> <VM short name>}, where a short name is
  * the name up to its first dot. Exit code 0 means created. When standard error says {@code exists}
  * (the VM or one of its volumes is left from an earlier run), the VM is destroyed and created
- * again; other failures are retried after a pause. Every run of the tool counts as one of at most
- * {@code createAttempts} attempts, and each runs under {@code createTimeout}, after which its whole
- * process tree is killed. When every attempt failed, the VM is destroyed (best effort, so that no
- * half-made VM stays behind) and a {@link ProvisioningException} carries the command line, the exit
- * code (or "timed out after N s") and the last lines of standard error.
+ * again; a failure that another run can fix (a timeout, a dropped libvirt connection, a broken
+ * download) is retried after a pause, one that cannot (an architecture downburst has no emulator
+ * for, a missing cloud image, meta-data it cannot use, a refused command line; see {@code
+ * CreateFailure}) fails at once. Every run of the tool counts as one of at most {@code
+ * createAttempts} attempts, and each runs under {@code createTimeout}, after which its whole
+ * process tree is killed. The {@link ProvisioningException} then says in one line what failed: the
+ * tool's last error line (or "timed out after N s"), with the exit code; the last lines of standard
+ * error are in its {@link ProvisioningException.Failure#stderrTail()}. The provisioner does not
+ * destroy what a failed create left behind: the pool destroys every VM of a failed request (a
+ * caller outside a pool calls {@link #release}).
  *
  * <p>The meta-data file gives downburst the VM's size (per machine type from the config file's
  * {@code downburst.machine} entries; else teuthology's defaults: disk 100G, ram 3.8G, 1 CPU, 4
@@ -150,7 +155,10 @@ public final class DownburstProvisioner implements Provisioner {
   /**
    * Starts a builder with the defaults: an empty configuration, create timeout 10 min, destroy
    * timeout 5 min, list-json timeout 1 min, 3 create attempts 60 s apart (teuthology's), no extra
-   * create arguments, the libvirt alias check on.
+   * create arguments, the libvirt alias check on. The config file's {@code machine_pool} keys
+   * {@code downburst_create_timeout}, {@code downburst_destroy_timeout}, {@code
+   * downburst_create_attempts}, {@code downburst_retry_pause} and {@code downburst_create_args}
+   * replace these defaults; a value set on the builder wins over the file.
    *
    * @return a new builder
    */
