@@ -10,6 +10,7 @@ import io.machinepool.internal.Schema;
 import io.machinepool.internal.Texts;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -220,6 +221,8 @@ public final class MachinePool implements AutoCloseable {
         log.info("provisioning failed, releasing {}: {}", held.names(), e.getMessage());
         try {
           held.close();
+        } catch (ProvisioningException cleanup) {
+          throw stillHeld(e, cleanup, request.owner());
         } catch (RuntimeException cleanup) {
           e.addSuppressed(cleanup);
         }
@@ -235,6 +238,46 @@ public final class MachinePool implements AutoCloseable {
           String.join(", ", held.names()));
     }
     return held;
+  }
+
+  /**
+   * A provisioning failure whose clean-up left VMs behind: each machine whose VM could not be
+   * destroyed is named as still locked by the owner and marked down, with what to do.
+   */
+  private static ProvisioningException stillHeld(
+      ProvisioningException failure, ProvisioningException cleanup, String owner) {
+    Map<String, ProvisioningException.Failure> kept = new LinkedHashMap<>();
+    cleanup.failures().forEach(f -> kept.put(f.machine(), f));
+    List<ProvisioningException.Failure> failures = new ArrayList<>();
+    for (ProvisioningException.Failure f : failure.failures()) {
+      ProvisioningException.Failure destroy = kept.remove(f.machine());
+      failures.add(
+          destroy == null
+              ? f
+              : ProvisioningException.Failure.of(
+                  f.machine(),
+                  f.reason() + "; " + keptBecause(destroy, owner),
+                  f.exitCode(),
+                  f.stderrTail()));
+    }
+    kept.values()
+        .forEach(
+            f ->
+                failures.add(
+                    ProvisioningException.Failure.of(
+                        f.machine(), keptBecause(f, owner), f.exitCode(), f.stderrTail())));
+    ProvisioningException combined = new ProvisioningException(failures, failure.getCause());
+    combined.addSuppressed(cleanup);
+    return combined;
+  }
+
+  private static String keptBecause(ProvisioningException.Failure destroy, String owner) {
+    return "then destroying its VM failed too ("
+        + destroy.reason()
+        + (destroy.exitCode() == null ? "" : ", exit code " + destroy.exitCode())
+        + "), so it stays locked by "
+        + owner
+        + " and is marked down; destroy the VM by hand, then unlock it";
   }
 
   private static Duration max(Duration a, Duration b) {
@@ -575,17 +618,38 @@ public final class MachinePool implements AutoCloseable {
     }
     machines.stream().filter(m -> unlock.contains(m.name())).forEach(listeners::released);
     if (log.isDebugEnabled()) {
-      log.debug(
-          "unlocked {} for {}: {}",
-          describeCount(machines),
-          lease.owner(),
-          String.join(", ", unlock));
+      log.debug("{}", unlockedLine(machines, unlock, failed.keySet(), lease.owner()));
     }
     if (!failed.isEmpty()) {
       List<ProvisioningException.Failure> failures = new ArrayList<>();
       failed.values().forEach(f -> failures.addAll(f.failures()));
       throw new ProvisioningException(failures, null);
     }
+  }
+
+  /**
+   * The log line of a release: the machines it unlocked, and those that stay locked because their
+   * VM could not be destroyed.
+   */
+  static String unlockedLine(
+      List<Machine> machines,
+      List<String> unlocked,
+      java.util.Collection<Machine> keptLocked,
+      String owner) {
+    List<Machine> done = machines.stream().filter(m -> unlocked.contains(m.name())).toList();
+    return "unlocked "
+        + describeCount(done)
+        + " for "
+        + owner
+        + (done.isEmpty()
+            ? ""
+            : ": " + String.join(", ", done.stream().map(Machine::name).toList()))
+        + (keptLocked.isEmpty()
+            ? ""
+            : "; "
+                + Texts.list(keptLocked.stream().map(Machine::name).toList())
+                + (keptLocked.size() == 1 ? " stays" : " stay")
+                + " locked and marked down, its VM may still exist");
   }
 
   private void releaseOpenLeases() {

@@ -221,7 +221,7 @@ final class Provisioning {
           "marked down after "
               + markDownAfterFailures
               + " provisioning failures in a row; the last: "
-              + failure.getMessage();
+              + Texts.abbreviate(firstLine(failure.getMessage()), MAX_REASON);
       if (locks.recordProvisioningFailure(
           machine.name(),
           machine.generation(),
@@ -232,6 +232,21 @@ final class Provisioning {
     } catch (RuntimeException e) {
       failure.addSuppressed(e);
     }
+  }
+
+  /**
+   * How long the failure a machine is marked down with may be: enough for a tool's last error line,
+   * short enough for a listing (its tail is in the exception, not in the database).
+   */
+  static final int MAX_REASON = 300;
+
+  /** The first line of a text: what a reason stored in the database keeps. */
+  static String firstLine(String text) {
+    if (text == null) {
+      return "";
+    }
+    int newline = text.indexOf('\n');
+    return (newline < 0 ? text : text.substring(0, newline)).strip();
   }
 
   private Machine scan(Machine machine, boolean required) {

@@ -108,7 +108,8 @@ public class ProvisioningException extends MachinePoolException {
     }
 
     /**
-     * The failure in words: the machine, the reason, the exit code and the standard error's tail.
+     * The failure in words: the machine, the reason and the exit code, without the standard error's
+     * tail (see {@link #stderrTail()}), so that one failure is one line when its reason is.
      *
      * @return e.g. {@code vpm011: timed out after 600 s}
      */
@@ -117,9 +118,6 @@ public class ProvisioningException extends MachinePoolException {
       StringBuilder text = new StringBuilder(machine).append(": ").append(reason);
       if (exitCode != null) {
         text.append(" (exit code ").append(exitCode).append(')');
-      }
-      if (!stderrTail.isEmpty()) {
-        text.append("; stderr ends with:\n").append(stderrTail.strip());
       }
       return text.toString();
     }

@@ -47,8 +47,17 @@ final class VmCleanup {
           e instanceof ProvisioningException p
               ? p
               : new ProvisioningException(machine.name(), "destroy failed: " + e, null, null, e);
-      markDown(machine, "destroy failed, VM may still use its host: " + failure.getMessage());
+      markDown(
+          machine,
+          "destroy failed, VM may still use its host: "
+              + Texts.abbreviate(
+                  Provisioning.firstLine(failure.getMessage()), Provisioning.MAX_REASON));
       log.error("{} stays locked and is marked down: {}", machine.name(), failure.getMessage());
+      if (log.isDebugEnabled()) {
+        failure.failures().stream()
+            .filter(f -> !f.stderrTail().isBlank())
+            .forEach(f -> log.debug("{}: stderr ends with:\n{}", f.machine(), f.stderrTail()));
+      }
       throw failure;
     }
   }

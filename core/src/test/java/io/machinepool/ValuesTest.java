@@ -104,7 +104,7 @@ class ValuesTest {
   }
 
   @Test
-  void provisioningExceptionNamesEveryFailedMachine() {
+  void provisioningExceptionNamesEveryFailedMachineOnOneLineEachAndKeepsTheTailApart() {
     ProvisioningException e =
         new ProvisioningException(
             List.of(
@@ -115,8 +115,10 @@ class ValuesTest {
     assertThat(e.getMessage())
         .contains("2 machines failed to provision")
         .contains("vpm011: timed out after 600 s")
-        .contains(
-            "vpm012: create failed (exit code 1); stderr ends with:\nline1\nlibvirt: no space");
+        .contains("vpm012: create failed (exit code 1)")
+        .doesNotContain("libvirt: no space");
+    assertThat(e.getMessage().lines()).hasSize(3);
+    assertThat(e.failures().get(1).stderrTail()).isEqualTo("line1\nlibvirt: no space\n");
     assertThat(e.machine()).isEqualTo("vpm011");
     assertThat(e.exitCode()).isEmpty();
     assertThat(e.failures()).hasSize(2);

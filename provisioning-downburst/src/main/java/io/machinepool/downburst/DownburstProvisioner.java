@@ -19,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.SortedSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
@@ -42,11 +43,16 @@ import org.slf4j.LoggerFactory;
  * [extra arguments] --meta-data=<file> --user-data=<file> <VM short name>}, where a short name is
  * the name up to its first dot. Exit code 0 means created. When standard error says {@code exists}
  * (the VM or one of its volumes is left from an earlier run), the VM is destroyed and created
- * again; other failures are retried after a pause. Every run of the tool counts as one of at most
- * {@code createAttempts} attempts, and each runs under {@code createTimeout}, after which its whole
- * process tree is killed. When every attempt failed, the VM is destroyed (best effort, so that no
- * half-made VM stays behind) and a {@link ProvisioningException} carries the command line, the exit
- * code (or "timed out after N s") and the last lines of standard error.
+ * again; a failure that another run can fix (a timeout, a dropped libvirt connection, a broken
+ * download) is retried after a pause, one that cannot (an architecture downburst has no emulator
+ * for, a missing cloud image, meta-data it cannot use, a refused command line; see {@code
+ * CreateFailure}) fails at once. Every run of the tool counts as one of at most {@code
+ * createAttempts} attempts, and each runs under {@code createTimeout}, after which its whole
+ * process tree is killed. The {@link ProvisioningException} then says in one line what failed: the
+ * tool's last error line (or "timed out after N s"), with the exit code; the last lines of standard
+ * error are in its {@link ProvisioningException.Failure#stderrTail()}. The provisioner does not
+ * destroy what a failed create left behind: the pool destroys every VM of a failed request (a
+ * caller outside a pool calls {@link #release}).
  *
  * <p>The meta-data file gives downburst the VM's size (per machine type from the config file's
  * {@code downburst.machine} entries; else teuthology's defaults: disk 100G, ram 3.8G, 1 CPU, 4
@@ -59,12 +65,15 @@ import org.slf4j.LoggerFactory;
  * {@code destroyTimeout}; exit code 0, or a failure whose standard error says {@code no domain with
  * matching name} (older downburst versions), means destroyed.
  *
- * <p><b>Environment</b> of every run: only {@code PATH} of this process, {@code
- * DOWNBURST_DISCOVER_URL} when configured (this process's environment variable wins over the config
- * file's {@code downburst.discover_url}), and {@code XDG_CONFIG_HOME} when this process has it set,
- * so that libvirt inside downburst reads the same {@code libvirt.conf} that {@link LibvirtAliases}
- * checks. Nothing else, not even {@code HOME}: Python and OpenSSH find the home directory in the
- * password database.
+ * <p><b>Environment</b> of every run: {@code PATH} of this process, {@code DOWNBURST_DISCOVER_URL}
+ * when configured (this process's environment variable wins over the config file's {@code
+ * downburst.discover_url}), {@code XDG_CONFIG_HOME} when this process has it set, so that libvirt
+ * inside downburst reads the same {@code libvirt.conf} that {@link LibvirtAliases} checks, and what
+ * the {@code ssh} of libvirt's {@code qemu+ssh://} transport needs to log in as this user: {@code
+ * HOME}, {@code USER}, {@code LOGNAME}, {@code SSH_AUTH_SOCK} (the agent), {@code LANG}, {@code
+ * LANGUAGE} and every {@code LC_*} variable. Nothing else: no credentials of other tools, no {@code
+ * DISPLAY} or {@code SSH_ASKPASS} (downburst runs without a terminal; a key with a passphrase must
+ * be in the agent).
  *
  * <p><b>Validation</b>, before anything is locked ({@link #validate}): the request's OS must be one
  * downburst can install, according to {@code downburst list-json} (run once per executable and
@@ -78,11 +87,19 @@ import org.slf4j.LoggerFactory;
 public final class DownburstProvisioner implements Provisioner {
   private static final Logger LOG = LoggerFactory.getLogger(DownburstProvisioner.class);
 
-  /** What standard error of create says when the VM or one of its volumes exists already. */
-  static final String EXISTS = "exists";
-
   /** What standard error of destroy says, in older downburst versions, for a missing VM. */
   static final String NO_DOMAIN = "no domain with matching name";
+
+  /** The architectures downburst can create VMs of: those its emulator lookup maps. */
+  static final List<String> ARCHITECTURES = List.of("x86_64", "amd64", "i686");
+
+  /**
+   * The variables passed on for the {@code ssh} that libvirt runs for a {@code qemu+ssh://} URI:
+   * where the user's {@code ~/.ssh} is and who the user is, the agent that holds the keys, and the
+   * locale; variables starting with {@code LC_} are passed as well.
+   */
+  static final List<String> SSH_VARIABLES =
+      List.of("HOME", "USER", "LOGNAME", "SSH_AUTH_SOCK", "LANG", "LANGUAGE");
 
   /** The variable downburst reads its image location from. */
   static final String DISCOVER_URL_VARIABLE = "DOWNBURST_DISCOVER_URL";
@@ -92,10 +109,6 @@ public final class DownburstProvisioner implements Provisioner {
 
   /** How long a failed list-json is not tried again; the fallback table serves meanwhile. */
   static final Duration LIST_JSON_RETRY_AFTER = Duration.ofMinutes(10);
-
-  private static final String CLEANUP_FAILED =
-      "; destroying what the attempts may have left behind failed too (see the log), so the VM"
-          + " may still exist";
 
   private static final Map<String, CatalogEntry> CATALOGS = new ConcurrentHashMap<>();
 
@@ -111,6 +124,7 @@ public final class DownburstProvisioner implements Provisioner {
   private final LibvirtAliases aliases;
   private final Path temporaryDirectory;
   private final Duration listJsonRetryAfter;
+  private final java.util.Set<String> unlistedWarned = ConcurrentHashMap.newKeySet();
 
   private DownburstProvisioner(
       Builder b,
@@ -125,6 +139,7 @@ public final class DownburstProvisioner implements Provisioner {
     this.listTimeout = b.listTimeout;
     this.createAttempts = b.createAttempts;
     this.retryPause = b.retryPause;
+
     this.extraCreateArguments = List.copyOf(extraCreateArguments);
     this.childEnvironment = childEnvironment(environment, b.config);
     this.aliases =
@@ -140,7 +155,10 @@ public final class DownburstProvisioner implements Provisioner {
   /**
    * Starts a builder with the defaults: an empty configuration, create timeout 10 min, destroy
    * timeout 5 min, list-json timeout 1 min, 3 create attempts 60 s apart (teuthology's), no extra
-   * create arguments, the libvirt alias check on.
+   * create arguments, the libvirt alias check on. The config file's {@code machine_pool} keys
+   * {@code downburst_create_timeout}, {@code downburst_destroy_timeout}, {@code
+   * downburst_create_attempts}, {@code downburst_retry_pause} and {@code downburst_create_args}
+   * replace these defaults; a value set on the builder wins over the file.
    *
    * @return a new builder
    */
@@ -178,10 +196,44 @@ public final class DownburstProvisioner implements Provisioner {
       }
       hosts.add(config.canonicalize(host));
     }
+    if (request.machineTypes().isEmpty()) {
+      checkArch(null, request);
+    }
+    request.machineTypes().forEach(type -> checkArch(type, request));
     if (aliases != null) {
       checkAliases(hosts);
     }
     resolveOs(request);
+  }
+
+  /**
+   * Refuses an architecture downburst cannot create: its emulator lookup knows {@link
+   * #ARCHITECTURES} only and fails every other one with a bare {@code AssertionError}.
+   */
+  private void checkArch(String machineType, LockRequest request) {
+    String arch =
+        VmDocuments.Size.of(
+                machineType == null ? Optional.empty() : config.downburstMachine(machineType),
+                request.arch())
+            .arch();
+    if (arch == null || ARCHITECTURES.contains(arch.strip().toLowerCase(java.util.Locale.ROOT))) {
+      return;
+    }
+    String source =
+        request.arch() != null
+            ? "the request asks for arch '" + arch + "'"
+            : "the config file's downburst.machine entry for type "
+                + machineType
+                + " gives arch '"
+                + arch
+                + "'";
+    throw new InvalidRequestException(
+        "downburst cannot create this VM: "
+            + source
+            + ", but downburst creates x86 VMs only ("
+            + String.join(", ", ARCHITECTURES)
+            + "; it fails every other architecture with an AssertionError). Ask for arch"
+            + " x86_64, or lock a physical machine of that architecture");
   }
 
   private void checkAliases(List<String> hosts) {
@@ -229,6 +281,7 @@ public final class DownburstProvisioner implements Provisioner {
     Names names = names(machine);
     OsCatalog.Os os;
     try {
+      checkArch(machine.machineType(), request);
       os = resolveOs(request);
     } catch (InvalidRequestException e) {
       throw new ProvisioningException(machine.name(), e.getMessage(), null, null, e);
@@ -307,6 +360,7 @@ public final class DownburstProvisioner implements Provisioner {
 
   private void create(Machine machine, Names names, List<String> command) {
     ProcessRunner.Result last = null;
+    CreateFailure failure = null;
     boolean pause = false;
     int attempt = 0;
     try {
@@ -315,7 +369,13 @@ public final class DownburstProvisioner implements Provisioner {
         if (pause && !retryPause.isZero()) {
           Thread.sleep(retryPause.toMillis());
         }
-        last = run(machine, "create " + names.vm(), command, createTimeout, List.of(EXISTS));
+        last =
+            run(
+                machine,
+                "create " + names.vm(),
+                command,
+                createTimeout,
+                List.of(CreateFailure.EXISTS_MARKER));
         if (last.succeeded()) {
           LOG.info(
               "created {} in {} s (attempt {} of {})",
@@ -325,11 +385,16 @@ public final class DownburstProvisioner implements Provisioner {
               createAttempts);
           return;
         }
-        boolean exists = !last.timedOut() && last.stderr().saw(EXISTS);
-        if (attempt == createAttempts) {
+        failure =
+            CreateFailure.of(
+                last.stderr().text(),
+                last.timedOut(),
+                last.timedOut() ? -1 : last.exitCode(),
+                !last.timedOut() && last.stderr().saw(CreateFailure.EXISTS_MARKER));
+        if (attempt == createAttempts || !failure.retryable()) {
           break;
         }
-        if (exists) {
+        if (failure.kind() == CreateFailure.Kind.EXISTS) {
           LOG.info(
               "{}: downburst says it exists already (attempt {} of {}); destroying it, then"
                   + " creating it again",
@@ -339,25 +404,23 @@ public final class DownburstProvisioner implements Provisioner {
           pause = !destroyQuietly(machine, names);
         } else {
           LOG.info(
-              "{}: {} (attempt {} of {}); trying again in {}{}",
+              "{}: {} (attempt {} of {}); trying again in {}",
               machine.name(),
-              outcome(command, last, createTimeout),
+              describe(last, failure, createTimeout),
               attempt,
               createAttempts,
-              CommandLine.seconds(retryPause),
-              stderrForLog(last));
+              CommandLine.seconds(retryPause));
           pause = true;
         }
       }
-      String cleanup = destroyQuietly(machine, names) ? "" : CLEANUP_FAILED;
-      throw failure(
-          machine,
-          "downburst create failed"
-              + (createAttempts > 1 ? " " + createAttempts + " times; the last time: " : ": ")
-              + outcome(command, last, createTimeout)
-              + cleanup,
-          last,
-          null);
+      LOG.debug("{}: the last create was {}", machine.name(), CommandLine.render(command));
+      String reason =
+          "downburst create on "
+              + names.host()
+              + (attempt > 1 ? " failed " + attempt + " times, the last time: " : " failed: ")
+              + describe(last, failure, createTimeout)
+              + (failure.retryable() ? "" : "; not retried: " + failure.why());
+      throw failure(machine, reason, last, null);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new ProvisioningException(
@@ -371,6 +434,19 @@ public final class DownburstProvisioner implements Provisioner {
           last == null ? null : last.stderr().text(),
           e);
     }
+  }
+
+  /**
+   * A failed run in one line: the tool's last error line, or that it timed out or printed nothing.
+   */
+  private static String describe(
+      ProcessRunner.Result result, CreateFailure failure, Duration timeout) {
+    if (result.timedOut()) {
+      return "timed out after " + CommandLine.seconds(timeout) + "; its process tree was killed";
+    }
+    return failure.summary().isEmpty()
+        ? "it printed no error (exit code " + result.exitCode() + ")"
+        : failure.summary();
   }
 
   /** Destroys after a failed create; logs a failure instead of throwing it. */
@@ -408,11 +484,19 @@ public final class DownburstProvisioner implements Provisioner {
       LOG.debug("{}: downburst destroy found no such VM; counted as destroyed", machine.name());
       return;
     }
+    LOG.debug("{}: the failed destroy was {}", machine.name(), CommandLine.render(command));
+    String reason;
+    if (result.timedOut()) {
+      reason =
+          "timed out after "
+              + CommandLine.seconds(destroyTimeout)
+              + "; its process tree was killed";
+    } else {
+      String line = CreateFailure.lastErrorLine(result.stderr().text());
+      reason = line.isEmpty() ? "it printed no error" : line;
+    }
     throw failure(
-        machine,
-        "downburst destroy failed: " + outcome(command, result, destroyTimeout),
-        result,
-        null);
+        machine, "downburst destroy on " + names.host() + " failed: " + reason, result, null);
   }
 
   private List<String> destroyCommand(Names names) {
@@ -459,15 +543,6 @@ public final class DownburstProvisioner implements Provisioner {
     return line + " exited with code " + result.exitCode();
   }
 
-  private static String stderrForLog(ProcessRunner.Result result) {
-    String text = result.stderr().text().strip();
-    if (text.isEmpty()) {
-      return "";
-    }
-    String[] lines = text.split("\n");
-    return "; stderr ends with: " + lines[lines.length - 1];
-  }
-
   private static ProvisioningException failure(
       Machine machine, String reason, ProcessRunner.Result result, Throwable cause) {
     return new ProvisioningException(
@@ -481,7 +556,16 @@ public final class DownburstProvisioner implements Provisioner {
   // --- OS ---
 
   private OsCatalog.Os resolveOs(LockRequest request) {
-    return catalog().resolve(request.osType(), request.osVersion());
+    OsCatalog.Os os = catalog().resolve(request.osType(), request.osVersion());
+    if (!os.listed() && unlistedWarned.add(os.distro() + " " + os.version())) {
+      LOG.warn(
+          "{} {} is not in the built-in table of what downburst can install (list-json is not"
+              + " available); passing it to downburst, which installs it from the VM host's image"
+              + " cache or a download, and fails at once if it has no such image",
+          os.distro(),
+          os.version());
+    }
+    return os;
   }
 
   /** The catalog of this executable and discover URL: list-json's, cached, or the fallback. */
@@ -647,6 +731,19 @@ public final class DownburstProvisioner implements Provisioner {
     if (xdg != null && !xdg.isBlank()) {
       child.put("XDG_CONFIG_HOME", xdg);
     }
+    for (String name : SSH_VARIABLES) {
+      String value = environment.get(name);
+      if (value != null && !value.isEmpty()) {
+        child.put(name, value);
+      }
+    }
+    new java.util.TreeMap<>(environment)
+        .forEach(
+            (name, value) -> {
+              if (name.startsWith("LC_") && value != null && !value.isEmpty()) {
+                child.put(name, value);
+              }
+            });
     return Map.copyOf(child);
   }
 
@@ -674,6 +771,10 @@ public final class DownburstProvisioner implements Provisioner {
     private List<Path> homes;
     private Path temporaryDirectory;
     private Duration listJsonRetryAfter = LIST_JSON_RETRY_AFTER;
+    private boolean createTimeoutSet;
+    private boolean destroyTimeoutSet;
+    private boolean createAttemptsSet;
+    private boolean retryPauseSet;
 
     private Builder() {}
 
@@ -694,22 +795,26 @@ public final class DownburstProvisioner implements Provisioner {
     /**
      * Sets how long one {@code downburst create --wait} may run before its process tree is killed.
      *
-     * @param value positive; default 10 minutes
+     * @param value positive; default: the config file's {@code
+     *     machine_pool.downburst_create_timeout}, else 10 minutes
      * @return this builder
      */
     public Builder createTimeout(Duration value) {
       this.createTimeout = value;
+      this.createTimeoutSet = true;
       return this;
     }
 
     /**
      * Sets how long one {@code downburst destroy} may run before its process tree is killed.
      *
-     * @param value positive; default 5 minutes
+     * @param value positive; default: the config file's {@code
+     *     machine_pool.downburst_destroy_timeout}, else 5 minutes
      * @return this builder
      */
     public Builder destroyTimeout(Duration value) {
       this.destroyTimeout = value;
+      this.destroyTimeoutSet = true;
       return this;
     }
 
@@ -729,11 +834,13 @@ public final class DownburstProvisioner implements Provisioner {
      * Sets how many times {@code downburst create} runs at most for one VM, counting a run that
      * said {@code exists} and the one after its destroy.
      *
-     * @param value 1 (no retry) to 20; default 3
+     * @param value 1 (no retry) to 20; default: the config file's {@code
+     *     machine_pool.downburst_create_attempts}, else 3
      * @return this builder
      */
     public Builder createAttempts(int value) {
       this.createAttempts = value;
+      this.createAttemptsSet = true;
       return this;
     }
 
@@ -741,11 +848,13 @@ public final class DownburstProvisioner implements Provisioner {
      * Sets the pause before another create attempt after a failure (none after an {@code exists}
      * that a destroy cleared).
      *
-     * @param value zero or more; default 60 seconds
+     * @param value zero or more; default: the config file's {@code
+     *     machine_pool.downburst_retry_pause}, else 60 seconds
      * @return this builder
      */
     public Builder retryPause(Duration value) {
       this.retryPause = value;
+      this.retryPauseSet = true;
       return this;
     }
 
@@ -826,6 +935,18 @@ public final class DownburstProvisioner implements Provisioner {
       if (config == null) {
         throw new InvalidRequestException(
             "config must not be null; pass TeuthologyConfig.load() or TeuthologyConfig.empty()");
+      }
+      if (!createTimeoutSet) {
+        config.downburstCreateTimeout().ifPresent(d -> createTimeout = d);
+      }
+      if (!destroyTimeoutSet) {
+        config.downburstDestroyTimeout().ifPresent(d -> destroyTimeout = d);
+      }
+      if (!createAttemptsSet) {
+        config.downburstCreateAttempts().ifPresent(n -> createAttempts = n);
+      }
+      if (!retryPauseSet) {
+        config.downburstRetryPause().ifPresent(d -> retryPause = d);
       }
       positive(createTimeout, "createTimeout", "e.g. Duration.ofMinutes(10)");
       positive(destroyTimeout, "destroyTimeout", "e.g. Duration.ofMinutes(5)");

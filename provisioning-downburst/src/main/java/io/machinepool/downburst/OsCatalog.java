@@ -50,19 +50,27 @@ final class OsCatalog {
 
   /**
    * What the library assumes downburst can install when {@code list-json} fails: the releases with
-   * cloud images current when this table was written.
+   * cloud images current when this table was written (those of teuthology's own table in {@code
+   * teuthology/orchestra/opsys.py} that downburst has images for). A version of a listed
+   * distribution that the table lacks is let through with a warning (see {@link #resolve}).
    */
   static final Map<String, List<String>> FALLBACK = fallback();
 
   private final Map<String, List<String>> distros;
   private final String origin;
+  private final boolean lenient;
 
   OsCatalog(Map<String, List<String>> distros, String origin) {
+    this(distros, origin, false);
+  }
+
+  private OsCatalog(Map<String, List<String>> distros, String origin, boolean lenient) {
     Map<String, List<String>> copy = new TreeMap<>();
     distros.forEach(
         (distro, versions) -> copy.put(distro.toLowerCase(Locale.ROOT), List.copyOf(versions)));
     this.distros = Collections.unmodifiableMap(copy);
     this.origin = Objects.requireNonNull(origin, "origin");
+    this.lenient = lenient;
   }
 
   /**
@@ -71,16 +79,26 @@ final class OsCatalog {
    * @return the fallback table as a catalog
    */
   static OsCatalog fallbackCatalog() {
-    return new OsCatalog(FALLBACK, "the built-in table (downburst list-json was not available)");
+    return new OsCatalog(
+        FALLBACK, "the built-in table (downburst list-json was not available)", true);
   }
 
   private static Map<String, List<String>> fallback() {
     Map<String, List<String>> table = new LinkedHashMap<>();
-    table.put("ubuntu", List.of("20.04(focal)", "22.04(jammy)", "24.04(noble)", "25.04(plucky)"));
+    table.put(
+        "ubuntu",
+        List.of(
+            "20.04(focal)",
+            "22.04(jammy)",
+            "24.04(noble)",
+            "24.10(oracular)",
+            "25.04(plucky)",
+            "25.10(questing)",
+            "26.04(resolute)"));
     table.put("debian", List.of("11", "12", "13"));
     table.put("centos", List.of("9.stream", "10.stream"));
-    table.put("rocky", List.of("8.10", "9.6", "10.0"));
-    table.put("alma", List.of("8.10", "9.6", "10.0"));
+    table.put("rocky", List.of("8.10", "9.6", "9.7", "9.8", "10.0", "10.1", "10.2"));
+    table.put("alma", List.of("8.10", "9.6", "9.7", "9.8", "10.0", "10.1", "10.2"));
     table.put("fedora", List.of("41", "42"));
     table.put("opensuse", List.of("15.6(leap)", "16.0(leap)"));
     return Collections.unmodifiableMap(table);
@@ -150,7 +168,8 @@ final class OsCatalog {
    *     #DEFAULT_UBUNTU_VERSION} for Ubuntu, the newest known version for others
    * @return the distribution (lower case) and version to pass to downburst
    * @throws InvalidRequestException when the distribution or the version is not known, listing what
-   *     is
+   *     is; the built-in table refuses an unknown distribution only, and lets an unknown version of
+   *     a known one through as not {@linkplain Os#listed() listed}
    */
   Os resolve(String osType, String osVersion) {
     String distro = osType == null ? DEFAULT_DISTRO : osType.strip().toLowerCase(Locale.ROOT);
@@ -187,6 +206,11 @@ final class OsCatalog {
       if (matches(distro, entry, wanted)) {
         return new Os(distro, wanted);
       }
+    }
+    if (lenient) {
+      // A stale built-in table must not stand in the way: downburst decides, from the image cache
+      // of the VM host or its download, and a missing image fails at once (not retried).
+      return new Os(distro, wanted, false);
     }
     throw new InvalidRequestException(
         "downburst cannot install "
@@ -278,6 +302,12 @@ final class OsCatalog {
    *
    * @param distro the distribution, lower case
    * @param version the version, as requested (or the default)
+   * @param listed whether the catalog lists the version; {@code false} only for a version the
+   *     built-in table lacks, which is let through
    */
-  record Os(String distro, String version) {}
+  record Os(String distro, String version, boolean listed) {
+    Os(String distro, String version) {
+      this(distro, version, true);
+    }
+  }
 }

@@ -325,7 +325,13 @@ class DownburstLifecycleTest {
     assertThat(failure.stderrTail())
         .startsWith("DEBUG:downburst.cli:Connecting to libvirt...")
         .endsWith("libvirt.libvirtError: Cannot recv data: Connection reset by peer");
-    assertThat(failure.getMessage()).contains(vm(21)).contains("exited with code 1");
+    assertThat(failure.getMessage())
+        .contains(vm(21))
+        .contains("Connection reset by peer (exit code 1)")
+        .doesNotContain("\n");
+    assertThat(calls("destroy", vm(21)))
+        .as("the failed VM is destroyed once, by the pool's clean-up")
+        .hasSize(1);
 
     List<FakeDownburst.Call> creates = fake.calls("create");
     assertThat(creates)
@@ -377,9 +383,11 @@ class DownburstLifecycleTest {
     assertThat(down.locked()).isFalse();
     assertThat(down.description())
         .startsWith("marked down after 2 provisioning failures in a row; the last: ")
-        .contains("downburst create failed")
-        .contains("exited with code 1")
-        .contains("Connection reset by peer");
+        .contains("downburst create on mira001 failed")
+        .contains("Connection reset by peer (exit code 1)")
+        .doesNotContain("\n")
+        .doesNotContain("Traceback");
+    assertThat(down.description().length()).isLessThan(400);
     assertThat(pool.machine(vm(12)).orElseThrow().up()).isTrue();
     assertThat(calls("create", vm(11))).hasSize(4);
 
@@ -419,6 +427,44 @@ class DownburstLifecycleTest {
     assertThat(locked(pool)).isEmpty();
     assertThat(calls("destroy", vm(11))).isNotEmpty();
     assertThat(calls("destroy", vm(21))).isNotEmpty();
+  }
+
+  @Test
+  void aFailedCreateWhoseCleanUpFailsSaysTheSlotStaysLockedByTheOwnerAndMarkedDown() {
+    log.expect("io.machinepool.VmCleanup", "stays locked and is marked down");
+    MachinePool pool = pool();
+    pool.inventory().addAll(slot(11, 1));
+    fake.plan("create", "fail");
+    fake.plan("destroy", "fail");
+
+    ProvisioningException failure =
+        catchThrowableOfType(ProvisioningException.class, () -> pool.lock(vps(1).build()));
+
+    assertThat(failure.failures()).singleElement();
+    assertThat(failure.getMessage())
+        .contains("downburst create on mira001 failed: libvirt.libvirtError")
+        .contains("then destroying its VM failed too (downburst destroy on mira001 failed")
+        .contains("so it stays locked by " + ALICE + " and is marked down");
+    assertThat(calls("destroy", vm(11))).hasSize(1);
+    Machine kept = pool.machine(vm(11)).orElseThrow();
+    assertThat(kept.locked()).isTrue();
+    assertThat(kept.lockedBy()).isEqualTo(ALICE);
+    assertThat(kept.up()).isFalse();
+  }
+
+  @Test
+  void anArchitectureDownburstCannotCreateFailsBeforeAnythingIsLocked() {
+    MachinePool pool = pool(provisionerBuilder().createAttempts(3).build(), b -> {});
+    pool.inventory().addAll(slot(11, 1));
+    List<Machine> before = pool.machines(MachineQuery.all());
+
+    InvalidRequestException refused =
+        catchThrowableOfType(
+            InvalidRequestException.class, () -> pool.lock(vps(1).arch("aarch64").build()));
+
+    assertThat(refused.getMessage()).contains("downburst creates x86 VMs only");
+    assertThat(fake.calls("create")).isEmpty();
+    assertThat(pool.machines(MachineQuery.all())).isEqualTo(before);
   }
 
   // --- the OS ---
@@ -539,8 +585,9 @@ class DownburstLifecycleTest {
     assertThat(kept.up()).isFalse();
     assertThat(kept.description())
         .startsWith("destroy failed, VM may still use its host: ")
-        .contains("downburst destroy failed")
-        .contains("Connection reset by peer");
+        .contains("downburst destroy on mira001 failed")
+        .contains("Connection reset by peer")
+        .doesNotContain("\n");
     assertThat(names(locked(pool))).containsExactly(vm(12));
     assertThat(pool.machine(vm(11)).orElseThrow().up()).isTrue();
     assertThat(pool.machine(vm(21)).orElseThrow().up()).isTrue();

@@ -37,6 +37,13 @@ import java.util.stream.Stream;
  *       NAME}, exit 1;
  *   <li>{@code exists-volume}: a traceback ending in {@code storage volume 'NAME.img' exists
  *       already}, exit 1;
+ *   <li>{@code assert}: a traceback ending in a bare {@code AssertionError}, as for an architecture
+ *       downburst has no emulator for, exit 1;
+ *   <li>{@code no-image}: a traceback ending in {@code NameError: Image not found on server at
+ *       URL}, exit 1;
+ *   <li>{@code bad-meta}: a traceback ending in a {@code yaml.scanner.ScannerError}, exit 1;
+ *   <li>{@code ssh}: runs {@code ssh -o BatchMode=yes HOST true} from {@code PATH}, as libvirt's
+ *       ssh transport does for a {@code qemu+ssh://} URI, and exits with its code;
  *   <li>{@code no-domain}: a traceback ending in {@code no domain with matching name 'NAME'}, exit
  *       1;
  *   <li>{@code usage}: argparse's usage error, exit 2;
@@ -116,6 +123,10 @@ final class FakeDownburst {
         fail) traceback "libvirt.libvirtError: Cannot recv data: Connection reset by peer"; exit 1 ;;
         exists-vm) echo "ERROR:downburst.cli:downburst create: Virtual machine with this name exists already: $name" >&2; exit 1 ;;
         exists-volume) traceback "libvirt.libvirtError: storage volume '$name.img' exists already"; exit 1 ;;
+        assert) traceback "AssertionError"; exit 1 ;;
+        no-image) traceback "NameError: Image not found on server at https://cloud.centos.org/centos/8-stream/aarch64/images"; exit 1 ;;
+        bad-meta) traceback "yaml.scanner.ScannerError: mapping values are not allowed here"; exit 1 ;;
+        ssh) ssh -o BatchMode=yes "$host" true || exit $? ;;
         no-domain) traceback "libvirt.libvirtError: Domain not found: no domain with matching name '$name'"; exit 1 ;;
         usage)
           echo "usage: downburst [-h] [-v] [-l LOGFILE] [-c URI] COMMAND ..." >&2

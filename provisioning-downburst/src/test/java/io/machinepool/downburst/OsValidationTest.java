@@ -120,10 +120,10 @@ class OsValidationTest {
     provisioner.validate(request("centos", "9.stream"), HOSTS);
     provisioner.validate(request("rocky", "10.0"), HOSTS);
     provisioner.validate(request("debian", "12"), HOSTS);
-    assertThatThrownBy(() -> provisioner.validate(request("ubuntu", "18.04"), HOSTS))
+    assertThatThrownBy(() -> provisioner.validate(request("plan9", "4"), HOSTS))
         .isInstanceOf(InvalidRequestException.class)
-        .hasMessageContaining("known to the built-in table")
-        .hasMessageContaining("20.04(focal), 22.04(jammy), 24.04(noble)");
+        .hasMessageContaining("the distributions known to the built-in table")
+        .hasMessageContaining("alma, centos, debian");
     // within the retry interval, list-json is not run again
     assertThat(fake.calls("list-json")).hasSize(1);
     log.expect("io.machinepool.downburst.DownburstProvisioner", "list-json failed");
@@ -134,6 +134,59 @@ class OsValidationTest {
         .as("said once, at WARN")
         .singleElement()
         .satisfies(e -> assertThat(e.level()).isEqualTo("WARN"));
+  }
+
+  @Test
+  void offlineTheReleasesOfTeuthologysTableAreKnown() {
+    fake.plan("list-json", "offline");
+    DownburstProvisioner provisioner = builder().build();
+    log.expect("io.machinepool.downburst.DownburstProvisioner", "list-json failed");
+
+    for (String[] os :
+        new String[][] {
+          {"rocky", "9.7"},
+          {"alma", "9.7"},
+          {"alma", "10.1"},
+          {"ubuntu", "24.10"},
+          {"ubuntu", "oracular"},
+          {"ubuntu", "26.04"}
+        }) {
+      provisioner.validate(request(os[0], os[1]), HOSTS);
+    }
+    assertThat(log.entries("io.machinepool.downburst.DownburstProvisioner", "not in the built-in"))
+        .isEmpty();
+  }
+
+  @Test
+  void offlineAVersionTheBuiltInTableLacksIsPassedToDownburstWithAWarningOnce() {
+    fake.plan("list-json", "offline");
+    DownburstProvisioner provisioner = builder().build();
+    log.expect("io.machinepool.downburst.DownburstProvisioner", "list-json failed");
+    log.expect("io.machinepool.downburst.DownburstProvisioner", "not in the built-in table");
+
+    provisioner.validate(request("rocky", "9.9"), HOSTS);
+    provisioner.provision(vm(), request("rocky", "9.9"));
+
+    assertThat(
+            DownburstProvisionerTest.map(
+                yaml(fake.calls("create").get(0).metaData().orElseThrow()).get("downburst")))
+        .containsEntry("distro", "rocky")
+        .containsEntry("distroversion", "9.9");
+    assertThat(
+            log.entries(
+                "io.machinepool.downburst.DownburstProvisioner",
+                "rocky 9.9 is not in the built-in table"))
+        .singleElement()
+        .satisfies(e -> assertThat(e.level()).isEqualTo("WARN"));
+  }
+
+  @Test
+  void withListJsonAnUnlistedVersionIsStillRefused() {
+    fake.listJson("{\"rocky\": [\"9.6\"]}");
+
+    assertThatThrownBy(() -> builder().build().validate(request("rocky", "9.9"), HOSTS))
+        .isInstanceOf(InvalidRequestException.class)
+        .hasMessageContaining("downburst cannot install rocky 9.9");
   }
 
   @Test

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.yaml.snakeyaml.LoaderOptions;
@@ -45,6 +46,11 @@ import org.yaml.snakeyaml.error.YAMLException;
  *   lease_duration: 10m                       # seconds, or with s/m/h, or ISO-8601 (PT10M)
  *   downburst_create_args: [--nokey]          # extra options of every downburst create
  *   libvirt_config: ~/lab/libvirt.conf        # where to check the VM hosts' URI aliases
+ *   ssh_timeout: 5m                           # how long a new VM may take to answer on SSH
+ *   downburst_create_timeout: 10m             # one downburst create
+ *   downburst_destroy_timeout: 5m             # one downburst destroy
+ *   downburst_retry_pause: 60s                # between create attempts; may be 0
+ *   downburst_create_attempts: 3              # 1 (no retry) to 20
  *   ssh_addresses:                            # where to reach machines whose name does not resolve
  *     vpm011.front.sepia.ceph.com: 10.0.3.11
  * </pre>
@@ -67,6 +73,14 @@ public final class TeuthologyConfig {
   private final List<String> downburstCreateArguments;
   private final Path libvirtConfig;
   private final Map<String, String> sshAddresses;
+  private final Duration sshTimeout;
+  private final Duration createTimeout;
+  private final Duration destroyTimeout;
+  private final Duration retryPause;
+  private final Integer createAttempts;
+
+  /** The most create attempts {@code machine_pool.downburst_create_attempts} accepts. */
+  public static final int MAX_CREATE_ATTEMPTS = 20;
 
   private TeuthologyConfig(Path source, Map<?, ?> root, Path home) {
     this.source = source;
@@ -91,6 +105,16 @@ public final class TeuthologyConfig {
     this.downburstCreateArguments = keys.strings(own, "machine_pool.downburst_create_args");
     this.libvirtConfig = keys.path(own, "machine_pool.libvirt_config");
     this.sshAddresses = keys.stringMap(own, "machine_pool.ssh_addresses");
+    this.sshTimeout = keys.duration(own, "machine_pool.ssh_timeout");
+    this.createTimeout = keys.duration(own, "machine_pool.downburst_create_timeout");
+    this.destroyTimeout = keys.duration(own, "machine_pool.downburst_destroy_timeout");
+    this.retryPause = keys.pause(own, "machine_pool.downburst_retry_pause");
+    this.createAttempts = keys.integer(own, "machine_pool.downburst_create_attempts");
+    if (createAttempts != null && (createAttempts < 1 || createAttempts > MAX_CREATE_ATTEMPTS)) {
+      throw keys.wrong(
+          "machine_pool.downburst_create_attempts",
+          "a whole number from 1 (no retry) to " + MAX_CREATE_ATTEMPTS);
+    }
   }
 
   /**
@@ -302,6 +326,53 @@ public final class TeuthologyConfig {
   }
 
   /**
+   * {@code machine_pool.ssh_timeout}: how long a new VM may take to answer on SSH.
+   *
+   * @return the timeout, or empty
+   */
+  public Optional<Duration> sshTimeout() {
+    return Optional.ofNullable(sshTimeout);
+  }
+
+  /**
+   * {@code machine_pool.downburst_create_timeout}: how long one {@code downburst create} may run.
+   *
+   * @return the timeout, or empty
+   */
+  public Optional<Duration> downburstCreateTimeout() {
+    return Optional.ofNullable(createTimeout);
+  }
+
+  /**
+   * {@code machine_pool.downburst_destroy_timeout}: how long one {@code downburst destroy} may run.
+   *
+   * @return the timeout, or empty
+   */
+  public Optional<Duration> downburstDestroyTimeout() {
+    return Optional.ofNullable(destroyTimeout);
+  }
+
+  /**
+   * {@code machine_pool.downburst_retry_pause}: the pause before another create attempt; may be
+   * zero.
+   *
+   * @return the pause, or empty
+   */
+  public Optional<Duration> downburstRetryPause() {
+    return Optional.ofNullable(retryPause);
+  }
+
+  /**
+   * {@code machine_pool.downburst_create_attempts}: how many times {@code downburst create} runs at
+   * most for one VM, from 1 to {@link #MAX_CREATE_ATTEMPTS}.
+   *
+   * @return the count, or empty
+   */
+  public OptionalInt downburstCreateAttempts() {
+    return createAttempts == null ? OptionalInt.empty() : OptionalInt.of(createAttempts);
+  }
+
+  /**
    * {@code machine_pool.downburst_create_args}: options added to every {@code downburst create},
    * such as {@code --nokey} for a lab without internet access.
    *
@@ -478,6 +549,22 @@ public final class TeuthologyConfig {
         }
       }
       throw wrong(key, "a positive duration such as 600, 10m or PT10M");
+    }
+
+    /** A duration that may also be zero ({@code 0}, {@code 0s}, {@code PT0S}). */
+    Duration pause(Map<?, ?> map, String key) {
+      Object value = map.get(leaf(key));
+      if (value instanceof Integer zero && zero == 0) {
+        return Duration.ZERO;
+      }
+      if (value instanceof String text && text.strip().matches("0+\\s*[smh]?|PT0+S")) {
+        return Duration.ZERO;
+      }
+      try {
+        return duration(map, key);
+      } catch (ConfigurationException e) {
+        throw wrong(key, "zero or a positive duration such as 60, 1m or PT1M");
+      }
     }
 
     DownburstMachine machine(Map<?, ?> entry, String key) {

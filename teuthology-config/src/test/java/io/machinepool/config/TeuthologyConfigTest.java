@@ -225,6 +225,49 @@ class TeuthologyConfigTest {
   }
 
   @Test
+  void timeoutsPauseAndAttemptsOfProvisioningAreRead() {
+    TeuthologyConfig config =
+        TeuthologyConfig.parse(
+            "machine_pool:\n  ssh_timeout: 2m\n  downburst_create_timeout: 15m\n"
+                + "  downburst_destroy_timeout: PT90S\n  downburst_retry_pause: 0\n"
+                + "  downburst_create_attempts: 1\n",
+            null);
+    assertThat(config.sshTimeout()).contains(Duration.ofMinutes(2));
+    assertThat(config.downburstCreateTimeout()).contains(Duration.ofMinutes(15));
+    assertThat(config.downburstDestroyTimeout()).contains(Duration.ofSeconds(90));
+    assertThat(config.downburstRetryPause()).contains(Duration.ZERO);
+    assertThat(config.downburstCreateAttempts()).hasValue(1);
+    assertThat(
+            TeuthologyConfig.parse("machine_pool: {downburst_retry_pause: 30s}", null)
+                .downburstRetryPause())
+        .contains(Duration.ofSeconds(30));
+    TeuthologyConfig none = TeuthologyConfig.empty();
+    assertThat(none.sshTimeout()).isEmpty();
+    assertThat(none.downburstCreateAttempts()).isEmpty();
+  }
+
+  @Test
+  void outOfRangeProvisioningSettingsAreErrorsNamingTheKey() {
+    assertThatThrownBy(() -> TeuthologyConfig.parse("machine_pool: {ssh_timeout: 0}", null))
+        .isInstanceOf(ConfigurationException.class)
+        .hasMessageContaining("machine_pool.ssh_timeout must be a positive duration");
+    assertThatThrownBy(
+            () -> TeuthologyConfig.parse("machine_pool: {downburst_create_timeout: -5}", null))
+        .hasMessageContaining("machine_pool.downburst_create_timeout must be a positive duration");
+    assertThatThrownBy(
+            () -> TeuthologyConfig.parse("machine_pool: {downburst_retry_pause: later}", null))
+        .hasMessageContaining("machine_pool.downburst_retry_pause must be zero or a positive");
+    assertThatThrownBy(
+            () -> TeuthologyConfig.parse("machine_pool: {downburst_create_attempts: 0}", null))
+        .hasMessageContaining(
+            "machine_pool.downburst_create_attempts must be a whole number from 1 (no retry) to"
+                + " 20");
+    assertThatThrownBy(
+            () -> TeuthologyConfig.parse("machine_pool: {downburst_create_attempts: 21}", null))
+        .hasMessageContaining("downburst_create_attempts");
+  }
+
+  @Test
   void unsafeYamlTagsAreRefused() {
     assertThatThrownBy(
             () ->

@@ -349,6 +349,9 @@ final class Invocation {
       return run(opened.pool());
     } catch (MachinePoolException e) {
       err.println(Main.PREFIX + describe(e));
+      if (verbose && e instanceof ProvisioningException p) {
+        printStderrTails(p);
+      }
       Main.printTrace(err, e, verbose);
       return 1;
     } finally {
@@ -374,6 +377,16 @@ final class Invocation {
       return "";
     }
     return " (cause: " + root.getClass().getSimpleName() + ": " + message + ")";
+  }
+
+  /** With {@code -v}: the tail of the tool's standard error of each machine that failed. */
+  private void printStderrTails(ProvisioningException e) {
+    for (ProvisioningException.Failure failure : e.failures()) {
+      if (!failure.stderrTail().isBlank()) {
+        err.println(failure.machine() + ": the tool's standard error ends with:");
+        failure.stderrTail().strip().lines().forEach(line -> err.println("  " + line));
+      }
+    }
   }
 
   private static String redacted(String url) {

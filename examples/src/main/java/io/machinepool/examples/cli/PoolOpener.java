@@ -65,8 +65,8 @@ interface PoolOpener {
   /**
    * The tool's own way: the database of the URL through {@link LockDatabase}, downburst from the
    * config file through {@link VmProvisioning} (or none, and the reason), the config's lease
-   * duration, and a {@link JschHostKeyScanner} that completes short names with the config's {@code
-   * lab_domain}.
+   * duration and SSH timeout, and a {@link JschHostKeyScanner} that completes short names with the
+   * config's {@code lab_domain}.
    *
    * <p>The pool registers no shutdown hook ({@code releaseOnShutdown(false)}): every lock the tool
    * makes is kept until unlocked, so the pool never holds a lease that a hook could release, and
@@ -84,6 +84,7 @@ interface PoolOpener {
                   .releaseOnShutdown(false)
                   .listener(listener);
           config.leaseDuration().ifPresent(builder::leaseDuration);
+          config.sshTimeout().ifPresent(builder::sshTimeout);
           vms.applyTo(builder);
           ScanFailures scans =
               new ScanFailures(JschHostKeyScanner.builder().config(config).build());

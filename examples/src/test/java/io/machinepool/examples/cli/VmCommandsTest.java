@@ -84,6 +84,68 @@ class VmCommandsTest {
   }
 
   @Test
+  void aFailedCreateIsOneLineByDefaultAndShowsTheToolsStderrTailWithVerbose() throws Exception {
+    Path failing = dir.resolve("failing-downburst");
+    Files.writeString(
+        failing,
+        """
+        #!/bin/sh
+        for a in "$@"; do
+          case "$a" in
+            list-json) echo '{"ubuntu": ["22.04(jammy)"]}'; exit 0 ;;
+            create)
+              echo 'Traceback (most recent call last):' >&2
+              echo '  File "downburst/cli.py", line 81, in main' >&2
+              echo 'libvirt.libvirtError: Cannot recv data: Connection reset by peer' >&2
+              exit 1 ;;
+          esac
+        done
+        exit 0
+        """);
+    Files.setPosixFilePermissions(failing, PosixFilePermissions.fromString("rwx------"));
+    PoolOpener opener =
+        (url, config, listener) -> {
+          JdbcDataSource h2 = new JdbcDataSource();
+          h2.setURL(url);
+          DownburstProvisioner provisioner =
+              DownburstProvisioner.builder()
+                  .config(TeuthologyConfig.parse("downburst: '" + failing + "'\n", null))
+                  .checkLibvirtAliases(false)
+                  .createAttempts(1)
+                  .build();
+          MachinePool pool =
+              MachinePool.builder()
+                  .dataSource(h2)
+                  .provisioner(provisioner)
+                  .releaseOnShutdown(false)
+                  .listener(listener)
+                  .build();
+          return new PoolOpener.Opened(pool, null, null);
+        };
+    String[] lock = {
+      "--lock-many", "1", "-m", "vps", "--os-type", "ubuntu", "--os-version", "22.04"
+    };
+
+    Lab.Result plain = lab.run(opener, lock);
+
+    assertThat(plain.status()).isEqualTo(1);
+    assertThat(plain.err()).doesNotContain("Traceback").doesNotContain("exited with code");
+    assertThat(plain.errLines())
+        .filteredOn(l -> l.contains("Connection reset by peer"))
+        .singleElement()
+        .satisfies(l -> assertThat(l).contains("(exit code 1)"));
+
+    List<String> verbose = new java.util.ArrayList<>(List.of(lock));
+    verbose.add(0, "-v");
+    Lab.Result detailed = lab.run(opener, verbose.toArray(String[]::new));
+
+    assertThat(detailed.status()).isEqualTo(1);
+    assertThat(detailed.err())
+        .contains("the tool's standard error ends with:")
+        .contains("  Traceback (most recent call last):");
+  }
+
+  @Test
   void lockManyCreatesTheVmsAndUnlockDestroysThem() throws Exception {
     Lab.Result locked =
         lab.run(
