@@ -119,7 +119,7 @@ final class Reaper {
             claimToken,
             started,
             null,
-            reason -> log.warn("the reaper's claim {} was lost: {}", claimToken, reason));
+            reason -> log.info("the reaper's claim {} was lost: {}", claimToken, reason));
     try {
       List<String> names = claimed.stream().map(Machine::name).toList();
       takenOver.accept(expired.token());
