@@ -244,17 +244,27 @@ public final class BenchDatabase {
   }
 
   /**
-   * A database server named on the command line, or {@code null}, after saying on {@code out} that
-   * it is skipped and how to name it, when its URL is not set.
+   * The database server a name of {@code --databases} stands for, or {@code null}, after saying on
+   * {@code out} that it is skipped and how to name it, when its URL is not set.
    *
-   * @param label {@code postgresql} or {@code mariadb}
-   * @param url its JDBC URL, or {@code null}
-   * @param environment the environment variable that sets the URL
-   * @param option the command-line option that sets it
+   * @param name {@code postgresql} (or {@code postgres}) or {@code mariadb} (or {@code mysql})
+   * @param postgresUrl the PostgreSQL server's JDBC URL, or {@code null}
+   * @param mariadbUrl the MariaDB server's JDBC URL, or {@code null}
    * @param out where to say it is skipped
    * @return the database, or {@code null}
+   * @throws IllegalArgumentException for a name that is no database server the benchmarks know
    */
-  static BenchDatabase server(
+  static BenchDatabase server(String name, String postgresUrl, String mariadbUrl, PrintStream out) {
+    return switch (name) {
+      case "postgresql", "postgres" ->
+          server("postgresql", postgresUrl, BenchmarkSettings.POSTGRES_ENV, "--postgres=", out);
+      case "mariadb", "mysql" ->
+          server("mariadb", mariadbUrl, BenchmarkSettings.MARIADB_ENV, "--mariadb=", out);
+      default -> throw new IllegalArgumentException("unknown database " + name);
+    };
+  }
+
+  private static BenchDatabase server(
       String label, String url, String environment, String option, PrintStream out) {
     if (url == null) {
       out.println(label + ": skipped, set " + environment + " or " + option);

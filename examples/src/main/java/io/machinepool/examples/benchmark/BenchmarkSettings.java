@@ -1,12 +1,9 @@
 package io.machinepool.examples.benchmark;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * What one benchmark run measures and for how long. Each setting is read, first found wins, from a
@@ -91,62 +88,37 @@ public record BenchmarkSettings(
    * @throws IllegalArgumentException on an unknown key or a malformed value
    */
   public static BenchmarkSettings parse(String... args) {
-    Map<String, String> given = new HashMap<>();
-    for (String arg : args) {
-      if (!arg.startsWith("--") || !arg.contains("=")) {
-        throw new IllegalArgumentException("expected --key=value, got " + arg);
-      }
-      int eq = arg.indexOf('=');
-      given.put(arg.substring(2, eq), arg.substring(eq + 1));
-    }
-    List<String> known =
-        List.of(
-            "seconds",
-            "warmup",
-            "slices",
-            "threads",
-            "databases",
-            "h2",
-            "postgres",
-            "mariadb",
-            "isolation",
-            "log",
-            "floor");
-    for (String key : given.keySet()) {
-      if (!known.contains(key)) {
-        throw new IllegalArgumentException("unknown setting --" + key + "; known: " + known);
-      }
-    }
+    BenchmarkArguments given =
+        BenchmarkArguments.parse(
+            args,
+            List.of(
+                "seconds",
+                "warmup",
+                "slices",
+                "threads",
+                "databases",
+                "h2",
+                "postgres",
+                "mariadb",
+                "isolation",
+                "log",
+                "floor"));
     return new BenchmarkSettings(
-        seconds(value(given, "seconds", null, "4")),
-        seconds(value(given, "warmup", null, "5")),
-        Integer.parseInt(value(given, "slices", null, "8")),
-        Arrays.stream(value(given, "threads", null, "1,4,16").split(","))
+        BenchmarkArguments.seconds(given.value("seconds", "benchmark.seconds", null, "4")),
+        BenchmarkArguments.seconds(given.value("warmup", "benchmark.warmup", null, "5")),
+        Integer.parseInt(given.value("slices", "benchmark.slices", null, "8")),
+        Arrays.stream(given.value("threads", "benchmark.threads", null, "1,4,16").split(","))
             .map(String::trim)
             .map(Integer::parseInt)
             .toList(),
-        list(value(given, "databases", null, "h2,postgresql,mariadb")),
-        value(given, "h2", null, null),
-        value(given, "postgres", POSTGRES_ENV, null),
-        value(given, "mariadb", MARIADB_ENV, null),
-        isolation(value(given, "isolation", null, "default")),
-        value(given, "log", null, "warn"),
-        held(value(given, "floor", null, "pooled")));
-  }
-
-  private static String value(Map<String, String> given, String key, String env, String fallback) {
-    List<String> candidates = new ArrayList<>();
-    candidates.add(given.get(key));
-    candidates.add(System.getProperty("benchmark." + key));
-    if (env != null) {
-      candidates.add(System.getenv(env));
-    }
-    for (String candidate : candidates) {
-      if (candidate != null && !candidate.isBlank()) {
-        return candidate.trim();
-      }
-    }
-    return fallback;
+        BenchmarkArguments.list(
+            given.value("databases", "benchmark.databases", null, "h2,postgresql,mariadb")),
+        given.value("h2", "benchmark.h2", null, null),
+        given.value("postgres", "benchmark.postgres", POSTGRES_ENV, null),
+        given.value("mariadb", "benchmark.mariadb", MARIADB_ENV, null),
+        isolation(given.value("isolation", "benchmark.isolation", null, "default")),
+        given.value("log", "benchmark.log", null, "warn"),
+        held(given.value("floor", "benchmark.floor", null, "pooled")));
   }
 
   private static boolean isolation(String value) {
@@ -165,17 +137,6 @@ public record BenchmarkSettings(
       case "held" -> true;
       default -> throw new IllegalArgumentException("floor must be pooled or held, was " + value);
     };
-  }
-
-  private static Duration seconds(String value) {
-    return Duration.ofMillis(Math.round(Double.parseDouble(value) * 1000));
-  }
-
-  private static List<String> list(String value) {
-    return Arrays.stream(value.split(","))
-        .map(s -> s.trim().toLowerCase(Locale.ROOT))
-        .filter(s -> !s.isEmpty())
-        .toList();
   }
 
   /**

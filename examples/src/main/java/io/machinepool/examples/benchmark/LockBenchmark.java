@@ -164,31 +164,13 @@ public final class LockBenchmark {
     for (String name : settings.databases()) {
       switch (name) {
         case "h2" -> rows.addAll(runH2(settings, out));
-        case "postgresql", "postgres" -> {
+        default -> {
           BenchDatabase server =
-              BenchDatabase.server(
-                  "postgresql",
-                  settings.postgresUrl(),
-                  BenchmarkSettings.POSTGRES_ENV,
-                  "--postgres=",
-                  out);
+              BenchDatabase.server(name, settings.postgresUrl(), settings.mariadbUrl(), out);
           if (server != null) {
             rows.addAll(new LockBenchmark(settings, server, out).run());
           }
         }
-        case "mariadb", "mysql" -> {
-          BenchDatabase server =
-              BenchDatabase.server(
-                  "mariadb",
-                  settings.mariadbUrl(),
-                  BenchmarkSettings.MARIADB_ENV,
-                  "--mariadb=",
-                  out);
-          if (server != null) {
-            rows.addAll(new LockBenchmark(settings, server, out).run());
-          }
-        }
-        default -> throw new IllegalArgumentException("unknown database " + name);
       }
     }
     out.println();

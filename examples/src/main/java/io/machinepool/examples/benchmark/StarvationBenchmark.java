@@ -228,31 +228,13 @@ public final class StarvationBenchmark {
     for (String name : settings.databases()) {
       switch (name) {
         case "h2" -> rows.add(runH2(settings, out));
-        case "postgresql", "postgres" -> {
+        default -> {
           BenchDatabase server =
-              BenchDatabase.server(
-                  "postgresql",
-                  settings.postgresUrl(),
-                  BenchmarkSettings.POSTGRES_ENV,
-                  "--postgres=",
-                  out);
+              BenchDatabase.server(name, settings.postgresUrl(), settings.mariadbUrl(), out);
           if (server != null) {
             rows.add(new StarvationBenchmark(settings, server, out).run());
           }
         }
-        case "mariadb", "mysql" -> {
-          BenchDatabase server =
-              BenchDatabase.server(
-                  "mariadb",
-                  settings.mariadbUrl(),
-                  BenchmarkSettings.MARIADB_ENV,
-                  "--mariadb=",
-                  out);
-          if (server != null) {
-            rows.add(new StarvationBenchmark(settings, server, out).run());
-          }
-        }
-        default -> throw new IllegalArgumentException("unknown database " + name);
       }
     }
     List<String> table = new ArrayList<>();

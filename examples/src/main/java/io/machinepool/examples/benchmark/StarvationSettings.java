@@ -2,12 +2,7 @@ package io.machinepool.examples.benchmark;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 
 /**
  * What one run of the starvation benchmark does. Each setting is read, first found wins, from a
@@ -78,70 +73,32 @@ public record StarvationSettings(
    * @throws IllegalArgumentException on an unknown key or a malformed value
    */
   public static StarvationSettings parse(String... args) {
-    Map<String, String> given = new HashMap<>();
-    for (String arg : args) {
-      if (!arg.startsWith("--") || !arg.contains("=")) {
-        throw new IllegalArgumentException("expected --key=value, got " + arg);
-      }
-      int eq = arg.indexOf('=');
-      given.put(arg.substring(2, eq), arg.substring(eq + 1));
-    }
-    List<String> known =
-        List.of(
-            "requests",
-            "wait",
-            "priority",
-            "output",
-            "databases",
-            "h2",
-            "postgres",
-            "mariadb",
-            "log");
-    for (String key : given.keySet()) {
-      if (!known.contains(key)) {
-        throw new IllegalArgumentException("unknown setting --" + key + "; known: " + known);
-      }
-    }
-    String priority = value(given, "priority", "benchmark.starvation.priority", null, null);
+    BenchmarkArguments given =
+        BenchmarkArguments.parse(
+            args,
+            List.of(
+                "requests",
+                "wait",
+                "priority",
+                "output",
+                "databases",
+                "h2",
+                "postgres",
+                "mariadb",
+                "log"));
+    String priority = given.value("priority", "benchmark.starvation.priority", null, null);
     return new StarvationSettings(
-        Integer.parseInt(value(given, "requests", "benchmark.starvation.requests", null, "10")),
-        Duration.ofMillis(
-            Math.round(
-                Double.parseDouble(value(given, "wait", "benchmark.starvation.wait", null, "20"))
-                    * 1000)),
+        Integer.parseInt(given.value("requests", "benchmark.starvation.requests", null, "10")),
+        BenchmarkArguments.seconds(given.value("wait", "benchmark.starvation.wait", null, "20")),
         priority == null ? null : Integer.valueOf(priority),
         Path.of(
-            value(
-                given,
-                "output",
-                "benchmark.starvation.output",
-                null,
-                "target/starvation-benchmark.md")),
-        Arrays.stream(
-                value(given, "databases", "benchmark.databases", null, "h2,postgresql,mariadb")
-                    .split(","))
-            .map(s -> s.trim().toLowerCase(Locale.ROOT))
-            .filter(s -> !s.isEmpty())
-            .toList(),
-        value(given, "h2", "benchmark.h2", null, null),
-        value(given, "postgres", "benchmark.postgres", BenchmarkSettings.POSTGRES_ENV, null),
-        value(given, "mariadb", "benchmark.mariadb", BenchmarkSettings.MARIADB_ENV, null),
-        value(given, "log", "benchmark.log", null, "warn"));
-  }
-
-  private static String value(
-      Map<String, String> given, String key, String property, String env, String fallback) {
-    List<String> candidates = new ArrayList<>();
-    candidates.add(given.get(key));
-    candidates.add(System.getProperty(property));
-    if (env != null) {
-      candidates.add(System.getenv(env));
-    }
-    for (String candidate : candidates) {
-      if (candidate != null && !candidate.isBlank()) {
-        return candidate.trim();
-      }
-    }
-    return fallback;
+            given.value(
+                "output", "benchmark.starvation.output", null, "target/starvation-benchmark.md")),
+        BenchmarkArguments.list(
+            given.value("databases", "benchmark.databases", null, "h2,postgresql,mariadb")),
+        given.value("h2", "benchmark.h2", null, null),
+        given.value("postgres", "benchmark.postgres", BenchmarkSettings.POSTGRES_ENV, null),
+        given.value("mariadb", "benchmark.mariadb", BenchmarkSettings.MARIADB_ENV, null),
+        given.value("log", "benchmark.log", null, "warn"));
   }
 }
