@@ -51,9 +51,9 @@ class ModulePathTest {
   void aProgramOnTheModulePathLocksAMachineAndCannotReachTheInternalPackage(@TempDir Path dir)
       throws Exception {
     String modulePath =
-        classesOf(MachinePool.class) + java.io.File.pathSeparator + jarOf(Logger.class);
+        classesOf(MachinePool.class) + java.io.File.pathSeparator + classesOf(Logger.class);
     String classPath =
-        classesOf(ModulePathProgram.class) + java.io.File.pathSeparator + jarOf(Driver.class);
+        classesOf(ModulePathProgram.class) + java.io.File.pathSeparator + classesOf(Driver.class);
     Path output = dir.resolve("output.txt");
     Process child =
         new ProcessBuilder(
@@ -92,9 +92,5 @@ class ModulePathTest {
     } catch (URISyntaxException e) {
       throw new IllegalStateException(e);
     }
-  }
-
-  private static Path jarOf(Class<?> type) {
-    return classesOf(type);
   }
 }
