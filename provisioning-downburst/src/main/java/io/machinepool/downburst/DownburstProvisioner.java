@@ -128,17 +128,18 @@ public final class DownburstProvisioner implements Provisioner {
 
   private DownburstProvisioner(
       Builder b,
+      Attempts attempts,
       DownburstExecutable executable,
       Map<String, String> environment,
       List<String> extraCreateArguments,
       Path libvirtConfig) {
     this.executable = executable;
     this.config = b.config;
-    this.createTimeout = b.createTimeout;
-    this.destroyTimeout = b.destroyTimeout;
+    this.createTimeout = attempts.createTimeout();
+    this.destroyTimeout = attempts.destroyTimeout();
     this.listTimeout = b.listTimeout;
-    this.createAttempts = b.createAttempts;
-    this.retryPause = b.retryPause;
+    this.createAttempts = attempts.createAttempts();
+    this.retryPause = attempts.retryPause();
 
     this.extraCreateArguments = List.copyOf(extraCreateArguments);
     this.childEnvironment = childEnvironment(environment, b.config);
@@ -752,6 +753,10 @@ public final class DownburstProvisioner implements Provisioner {
     return childEnvironment;
   }
 
+  /** How long creates and destroys may take and how often a create is tried, as resolved. */
+  private record Attempts(
+      Duration createTimeout, Duration destroyTimeout, int createAttempts, Duration retryPause) {}
+
   /**
    * Builds a {@link DownburstProvisioner}. Every option has a default (see {@link #builder()});
    * {@link #build()} checks them all and finds the executable.
@@ -936,32 +941,36 @@ public final class DownburstProvisioner implements Provisioner {
         throw new InvalidRequestException(
             "config must not be null; pass TeuthologyConfig.load() or TeuthologyConfig.empty()");
       }
-      if (!createTimeoutSet) {
-        config.downburstCreateTimeout().ifPresent(d -> createTimeout = d);
-      }
-      if (!destroyTimeoutSet) {
-        config.downburstDestroyTimeout().ifPresent(d -> destroyTimeout = d);
-      }
-      if (!createAttemptsSet) {
-        config.downburstCreateAttempts().ifPresent(n -> createAttempts = n);
-      }
-      if (!retryPauseSet) {
-        config.downburstRetryPause().ifPresent(d -> retryPause = d);
-      }
-      positive(createTimeout, "createTimeout", "e.g. Duration.ofMinutes(10)");
-      positive(destroyTimeout, "destroyTimeout", "e.g. Duration.ofMinutes(5)");
+      // A value set on the builder wins, then the config file's, then the default; the builder
+      // itself is left as it was, so that it can build again with another config.
+      Attempts attempts =
+          new Attempts(
+              createTimeoutSet
+                  ? createTimeout
+                  : config.downburstCreateTimeout().orElse(createTimeout),
+              destroyTimeoutSet
+                  ? destroyTimeout
+                  : config.downburstDestroyTimeout().orElse(destroyTimeout),
+              createAttemptsSet
+                  ? createAttempts
+                  : config.downburstCreateAttempts().orElse(createAttempts),
+              retryPauseSet ? retryPause : config.downburstRetryPause().orElse(retryPause));
+      positive(attempts.createTimeout(), "createTimeout", "e.g. Duration.ofMinutes(10)");
+      positive(attempts.destroyTimeout(), "destroyTimeout", "e.g. Duration.ofMinutes(5)");
       positive(listTimeout, "listTimeout", "e.g. Duration.ofMinutes(1)");
       positive(listJsonRetryAfter, "listJsonRetryAfter", "e.g. Duration.ofMinutes(10)");
-      if (createAttempts < 1 || createAttempts > MAX_CREATE_ATTEMPTS) {
+      if (attempts.createAttempts() < 1 || attempts.createAttempts() > MAX_CREATE_ATTEMPTS) {
         throw new InvalidRequestException(
             "createAttempts must be between 1 (no retry) and "
                 + MAX_CREATE_ATTEMPTS
                 + ", was "
-                + createAttempts);
+                + attempts.createAttempts());
       }
-      if (retryPause == null || retryPause.isNegative()) {
+      if (attempts.retryPause() == null || attempts.retryPause().isNegative()) {
         throw new InvalidRequestException(
-            "retryPause must be zero or more, was " + retryPause + "; e.g. Duration.ofSeconds(60)");
+            "retryPause must be zero or more, was "
+                + attempts.retryPause()
+                + "; e.g. Duration.ofSeconds(60)");
       }
       if (extraCreateArgumentsSet && extraCreateArguments == null) {
         throw new InvalidRequestException(
@@ -987,12 +996,12 @@ public final class DownburstProvisioner implements Provisioner {
               .locate(DownburstExecutable.NO_MACHINE);
       Path aliasFile = libvirtConfig != null ? libvirtConfig : config.libvirtConfig().orElse(null);
       DownburstProvisioner provisioner =
-          new DownburstProvisioner(this, executable, env, extra, aliasFile);
+          new DownburstProvisioner(this, attempts, executable, env, extra, aliasFile);
       LOG.debug(
           "{}: create timeout {}, {} attempts, extra create arguments {}, environment {}",
           provisioner,
-          CommandLine.seconds(createTimeout),
-          createAttempts,
+          CommandLine.seconds(attempts.createTimeout()),
+          attempts.createAttempts(),
           extra,
           provisioner.childEnvironment.keySet());
       return provisioner;

@@ -681,6 +681,28 @@ class DownburstProvisionerTest {
   }
 
   @Test
+  void aBuilderBuiltAgainWithAnotherConfigTakesThatConfigsValuesNotTheFirstOnes() {
+    DownburstProvisioner.Builder builder =
+        fromConfigOnly("  downburst_create_attempts: 1\n  downburst_retry_pause: 0\n");
+    builder.build();
+    fake.plan("create", "fail", "ok");
+
+    builder
+        .config(
+            TeuthologyConfig.parse(
+                "downburst:\n  path: "
+                    + fake.executable()
+                    + "\nmachine_pool:\n  downburst_retry_pause: 0\n",
+                null))
+        .build()
+        .provision(vm(), request());
+
+    assertThat(fake.calls("create"))
+        .as("the default 3 attempts, not the first config's 1")
+        .hasSize(2);
+  }
+
+  @Test
   void aTimeoutIsRetried() {
     fake.plan("create", "hang", "ok");
 
