@@ -1,5 +1,6 @@
 package io.machinepool;
 
+import io.machinepool.internal.JdbcLockStore;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -16,7 +17,7 @@ import java.util.function.Consumer;
  * <p>Thread-safe. Once lost, it stays lost; the callback runs once.
  */
 final class Keeping {
-  private final String token;
+  private final JdbcLockStore.Held held;
   private final long leaseNanos;
   private final long marginNanos;
   private final Consumer<String> onLost;
@@ -25,13 +26,13 @@ final class Keeping {
   private volatile Instant expiresAt;
 
   Keeping(
-      String token,
+      JdbcLockStore.Held held,
       Duration lease,
       Duration margin,
       long startedNanos,
       Instant expiresAt,
       Consumer<String> onLost) {
-    this.token = token;
+    this.held = held;
     this.leaseNanos = lease.toNanos();
     this.marginNanos = margin.toNanos();
     this.onLost = onLost;
@@ -40,7 +41,12 @@ final class Keeping {
   }
 
   String token() {
-    return token;
+    return held.token();
+  }
+
+  /** The lease's token and the names of its machines, as the renewal finds its rows. */
+  JdbcLockStore.Held held() {
+    return held;
   }
 
   /** The safe deadline as a reading of {@link System#nanoTime()}. */

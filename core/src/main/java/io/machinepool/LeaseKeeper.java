@@ -39,7 +39,10 @@ final class LeaseKeeper {
   private static final Duration FIRST_RETRY = Duration.ofMillis(50);
   private static final Duration LONGEST_RETRY = Duration.ofSeconds(1);
 
-  /** Tokens per renewal statement: well below every database's limit of bound parameters. */
+  /**
+   * Machine names per renewal statement (a lease with more goes alone): with their tokens, well
+   * below every database's limit of bound parameters.
+   */
   private static final int BATCH = 500;
 
   private final JdbcLockStore locks;
@@ -74,13 +77,21 @@ final class LeaseKeeper {
    * Starts keeping a lease.
    *
    * @param token its token
+   * @param names the machines it holds
    * @param startedNanos when the statement that took or claimed it was sent
    * @param expiresAt its expiry by the database's clock
    * @param onLost called once, with the reason, when it is lost
    * @return the keeping, to forget it later
    */
-  Keeping keep(String token, long startedNanos, Instant expiresAt, Consumer<String> onLost) {
-    Keeping keeping = new Keeping(token, lease, margin, startedNanos, expiresAt, onLost);
+  Keeping keep(
+      String token,
+      List<String> names,
+      long startedNanos,
+      Instant expiresAt,
+      Consumer<String> onLost) {
+    Keeping keeping =
+        new Keeping(
+            new JdbcLockStore.Held(token, names), lease, margin, startedNanos, expiresAt, onLost);
     kept.put(token, keeping);
     return keeping;
   }
@@ -103,7 +114,7 @@ final class LeaseKeeper {
     }
     long started = System.nanoTime();
     Map<String, Instant> renewed =
-        locks.renew(List.of(keeping.token()), lease, Deadline.atNanoTime(keeping.safeUntilNanos()));
+        locks.renew(List.of(keeping.held()), lease, Deadline.atNanoTime(keeping.safeUntilNanos()));
     Instant expiry = renewed.get(keeping.token());
     if (expiry == null) {
       keeping.lose("its machines were released or taken over");
@@ -143,9 +154,7 @@ final class LeaseKeeper {
       long started = System.nanoTime();
       try {
         Map<String, Instant> renewed = new java.util.HashMap<>();
-        List<String> tokens = due.stream().map(Keeping::token).toList();
-        for (int from = 0; from < tokens.size(); from += BATCH) {
-          List<String> batch = tokens.subList(from, Math.min(tokens.size(), from + BATCH));
+        for (List<JdbcLockStore.Held> batch : batches(due)) {
           renewed.putAll(locks.renew(batch, lease, deadline));
         }
         for (Keeping keeping : due) {
@@ -179,6 +188,27 @@ final class LeaseKeeper {
         }
       }
     }
+  }
+
+  /** The leases in renewal statements of at most {@link #BATCH} names each. */
+  private static List<List<JdbcLockStore.Held>> batches(List<Keeping> due) {
+    List<List<JdbcLockStore.Held>> batches = new java.util.ArrayList<>();
+    List<JdbcLockStore.Held> batch = new java.util.ArrayList<>();
+    int names = 0;
+    for (Keeping keeping : due) {
+      JdbcLockStore.Held held = keeping.held();
+      if (!batch.isEmpty() && names + held.names().size() > BATCH) {
+        batches.add(batch);
+        batch = new java.util.ArrayList<>();
+        names = 0;
+      }
+      batch.add(held);
+      names += held.names().size();
+    }
+    if (!batch.isEmpty()) {
+      batches.add(batch);
+    }
+    return batches;
   }
 
   /** Stops both threads; the leases kept are the pool's to release. */

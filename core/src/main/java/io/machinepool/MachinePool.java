@@ -208,6 +208,7 @@ public final class MachinePool implements AutoCloseable {
       held.keeping(
           keeper.keep(
               token,
+              held.names(),
               acquired.startedNanos(),
               acquired.expiresAt(),
               reason -> leaseLost(held, reason)));
@@ -229,7 +230,7 @@ public final class MachinePool implements AutoCloseable {
         throw e;
       }
     }
-    if (log.isInfoEnabled()) {
+    if (log.isDebugEnabled()) {
       log.debug(
           "locked {} for {}{}: {}",
           describeCount(held.held()),

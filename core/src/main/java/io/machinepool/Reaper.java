@@ -110,13 +110,14 @@ final class Reaper {
     String claimToken = UUID.randomUUID().toString();
     long started = System.nanoTime();
     List<Machine> claimed =
-        locks.claimExpired(expired.token(), claimToken, lease, !slots.isEmpty(), deadlines.get());
+        locks.claimExpired(expired.held(), claimToken, lease, !slots.isEmpty(), deadlines.get());
     if (claimed.isEmpty()) {
       return List.of(); // renewed or reaped by someone else meanwhile
     }
     Keeping claim =
         keeper.keep(
             claimToken,
+            claimed.stream().map(Machine::name).toList(),
             started,
             null,
             reason -> log.info("the reaper's claim {} was lost: {}", claimToken, reason));

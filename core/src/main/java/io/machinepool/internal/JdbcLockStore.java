@@ -43,13 +43,23 @@ import org.slf4j.LoggerFactory;
  *       come back, a COUNT on committed state tells apart "not enough machines" (thrown at once)
  *       from "other requesters hold rows they may release" (retried with jittered backoff within a
  *       bounded time).
- *   <li><b>Heartbeat, unlock, destroy</b> match on the lease token, which is fresh for every lock
- *       and changes with every generation: a holder whose lease expired and was taken over can
- *       never renew, unlock or mark down what is someone else's now.
+ *   <li><b>Heartbeat, unlock, destroy</b> find the lease's rows by their names and match on the
+ *       lease token, which is fresh for every lock and changes with every generation: a holder
+ *       whose lease expired and was taken over can never renew, unlock or mark down what is someone
+ *       else's now.
  *   <li><b>Reaping</b> first claims an expired lease with {@code UPDATE ... SET lease_token = :new
- *       WHERE lease_token = :old AND lease_expires < now}, so that a late heartbeat of the old
- *       holder cannot race the clean-up, then releases it like any lease.
+ *       WHERE name IN (...) AND lease_token = :old AND lease_expires < now}, so that a late
+ *       heartbeat of the old holder cannot race the clean-up, then releases it like any lease.
  * </ul>
+ *
+ * <p><b>No indexed column on the lock path</b> (schema version 5): the machine table's indexes hold
+ * its name and, for the lookup of free machines, its type; lock, renew and unlock write neither. So
+ * on PostgreSQL every one of them is a heap-only (HOT) update, which adds no index entry and whose
+ * old row versions are pruned as pages fill, without VACUUM; on InnoDB and H2 they leave no
+ * secondary index entry to purge. That is why a lease's rows are found by name (the primary key)
+ * and only checked by token, which no index holds: each lock writes a new one. Only the two rare
+ * paths that do not know the names read the table by token: finding out whether a lock whose
+ * connection was lost committed, and releasing what it may hold.
  *
  * <p>All times come from the database clock ({@code CURRENT_TIMESTAMP}), never from the JVM's.
  */
@@ -113,7 +123,12 @@ public final class JdbcLockStore {
    * @param token its token
    * @param machines the machines it holds
    */
-  public record ExpiredLease(String token, List<Machine> machines) {}
+  public record ExpiredLease(String token, List<Machine> machines) {
+    /** The lease as the store finds its rows. */
+    public Held held() {
+      return new Held(token, machines.stream().map(Machine::name).toList());
+    }
+  }
 
   /**
    * A lock refused because requests wait in the queue: it must be served by {@link JdbcWaitQueue}'s
@@ -308,7 +323,13 @@ public final class JdbcLockStore {
     log.debug("{}: connection lost, asking by lease token {} whether it committed", what, token);
     for (int attempt = 1; ; attempt++) {
       try {
-        Acquired found = db.autoCommit("find lease " + token, deadline, c -> selectLease(c, token));
+        // The names a lost lock-many picked are unknown: a plain read of the table by token, once
+        // per lost connection.
+        Acquired found =
+            db.autoCommit(
+                "find lease " + token,
+                deadline,
+                c -> acquired(selectRows(c, "m.lease_token = ?", List.of(token)), 0));
         if (found.machines().isEmpty()) {
           return null;
         }
@@ -388,7 +409,7 @@ public final class JdbcLockStore {
           acquired = acquired(MachineRows.read(rs, dialect), started);
         }
       } else if (update.executeUpdate() == names.size()) {
-        acquired = withStart(selectLease(c, token), started);
+        acquired = withStart(selectLease(c, token, names), started);
       }
     }
     if (acquired == null || acquired.machines().size() != names.size()) {
@@ -819,8 +840,21 @@ public final class JdbcLockStore {
     Database.Backoff.sleep(pause);
   }
 
-  private Acquired selectLease(Connection c, String token) throws SQLException {
-    return acquired(selectRows(c, "m.lease_token = ?", List.of(token)), 0);
+  private Acquired selectLease(Connection c, String token, List<String> names) throws SQLException {
+    return acquired(selectRows(c, heldUnder(names.size()), leaseParams(token, names)), 0);
+  }
+
+  /** The condition on the machine rows named and still held under a token, found by name. */
+  private static String heldUnder(int names) {
+    return "m.name IN " + MachineRows.markers(names) + " AND m.lease_token = ?";
+  }
+
+  /** The parameters of {@link #heldUnder}: the names, then the token. */
+  private static List<String> leaseParams(String token, List<String> names) {
+    List<String> params = new ArrayList<>(names.size() + 1);
+    params.addAll(names);
+    params.add(token);
+    return params;
   }
 
   private List<Machine> select(Connection c, String where, List<String> params)
@@ -839,47 +873,58 @@ public final class JdbcLockStore {
   }
 
   /**
-   * Extends leases, all in one transaction: one UPDATE of every row they hold, one SELECT of the
-   * new expiries.
+   * A lease as the store finds its rows: by their names, through the primary key, and its token,
+   * which is checked but indexed by nothing (see the class comment).
    *
-   * @param tokens the leases' tokens
+   * @param token the lease's token
+   * @param names the machines it locked; one it has released since may still be named
+   */
+  public record Held(String token, List<String> names) {
+    /** Copies the names. */
+    public Held {
+      names = List.copyOf(names);
+    }
+  }
+
+  /**
+   * Extends leases, all in one transaction: one UPDATE of every row they hold, one SELECT of the
+   * new expiries. The rows are found by name; a row is extended only while it is still held under
+   * one of the tokens, so a name whose row was released or taken over changes nothing.
+   *
+   * @param leases the leases, with the names of their machines
    * @param lease the new duration from now
    * @param deadline when to give up
    * @return the new expiry of each lease that still holds a machine; a token missing from it has
    *     lost its machines (released, or taken over after it expired)
    */
-  public Map<String, Instant> renew(Collection<String> tokens, Duration lease, Deadline deadline) {
-    if (tokens.isEmpty()) {
+  public Map<String, Instant> renew(Collection<Held> leases, Duration lease, Deadline deadline) {
+    if (leases.isEmpty()) {
       return Map.of();
     }
-    String in = MachineRows.markers(tokens.size());
-    String update =
-        "UPDATE "
-            + machine
-            + " SET lease_expires = "
-            + dialect.nowPlusMillis()
-            + " WHERE locked = TRUE AND lease_token IN "
-            + in;
+    List<String> tokens = leases.stream().map(Held::token).toList();
+    List<String> names = leases.stream().flatMap(h -> h.names().stream()).distinct().toList();
+    String held =
+        " WHERE name IN "
+            + MachineRows.markers(names.size())
+            + " AND locked = TRUE AND lease_token IN "
+            + MachineRows.markers(tokens.size());
+    String update = "UPDATE " + machine + " SET lease_expires = " + dialect.nowPlusMillis() + held;
     String select =
-        "SELECT lease_token, MIN(lease_expires) FROM "
-            + machine
-            + " WHERE locked = TRUE AND lease_token IN "
-            + in
-            + " GROUP BY lease_token";
+        "SELECT lease_token, MIN(lease_expires) FROM " + machine + held + " GROUP BY lease_token";
     return db.inTransaction(
         "renew " + tokens.size() + (tokens.size() == 1 ? " lease" : " leases"),
         deadline,
         c -> {
           try (PreparedStatement renew = Database.prepare(c, update)) {
             renew.setLong(1, lease.toMillis());
-            MachineRows.bind(renew, 2, tokens);
+            MachineRows.bind(renew, MachineRows.bind(renew, 2, names), tokens);
             if (renew.executeUpdate() == 0) {
               return Map.of();
             }
           }
           Map<String, Instant> renewed = new HashMap<>();
           try (PreparedStatement read = Database.prepare(c, select)) {
-            MachineRows.bind(read, 1, tokens);
+            MachineRows.bind(read, MachineRows.bind(read, 1, names), tokens);
             try (ResultSet rs = read.executeQuery()) {
               while (rs.next()) {
                 renewed.put(rs.getString(1), dialect.instant(rs, 2));
@@ -892,23 +937,33 @@ public final class JdbcLockStore {
 
   /**
    * Unlocks every machine still held under a token, whatever it is: what a lock whose outcome was
-   * unknown may have taken.
+   * unknown may have taken. Its names are not known, and no index holds the token: a plain read of
+   * the whole table finds them (this runs once per lost connection, never on the hot path), then
+   * the usual conditional UPDATE by name and token unlocks them.
    *
    * @param token the token
    * @param deadline when to give up
    * @return how many machines were unlocked
    */
   public int unlockToken(String token, Deadline deadline) {
-    String sql = "UPDATE " + machine + " SET" + UNLOCKED + " WHERE lease_token = ?";
-    return db.autoCommit(
-        "unlock what lease " + token + " holds",
-        deadline,
-        c -> {
-          try (PreparedStatement update = Database.prepare(c, sql)) {
-            update.setString(1, token);
-            return update.executeUpdate();
-          }
-        });
+    String find = "SELECT name FROM " + machine + " WHERE lease_token = ?";
+    List<String> names =
+        db.autoCommit(
+            "find what lease " + token + " holds",
+            deadline,
+            c -> {
+              List<String> found = new ArrayList<>();
+              try (PreparedStatement select = Database.prepare(c, find)) {
+                select.setString(1, token);
+                try (ResultSet rs = select.executeQuery()) {
+                  while (rs.next()) {
+                    found.add(rs.getString(1));
+                  }
+                }
+              }
+              return found;
+            });
+    return unlock(token, names, deadline);
   }
 
   /**
@@ -1168,7 +1223,7 @@ public final class JdbcLockStore {
   /**
    * Takes over an expired lease so that its old holder can no longer touch it.
    *
-   * @param expiredToken the expired lease's token
+   * @param expired the expired lease's token and the names of its machines
    * @param newToken the reaper's token
    * @param lease how long the reaper may take to clean up; its keeper renews the claim meanwhile
    * @param physicalOnly whether to leave the VM slots of the lease alone (a pool that cannot
@@ -1177,33 +1232,33 @@ public final class JdbcLockStore {
    * @return the machines taken over (their generation incremented)
    */
   public List<Machine> claimExpired(
-      String expiredToken,
-      String newToken,
-      Duration lease,
-      boolean physicalOnly,
-      Deadline deadline) {
+      Held expired, String newToken, Duration lease, boolean physicalOnly, Deadline deadline) {
     String sql =
         "UPDATE "
             + machine
             + " SET lease_token = ?, lease_expires = "
             + dialect.nowPlusMillis()
-            + ", generation = generation + 1 WHERE lease_token = ? AND locked = TRUE"
+            + ", generation = generation + 1 WHERE name IN "
+            + MachineRows.markers(expired.names().size())
+            + " AND lease_token = ? AND locked = TRUE"
             + (physicalOnly ? " AND vpshost IS NULL" : "")
             + " AND lease_expires < "
             + dialect.now();
     return db.inTransaction(
-        "claim expired lease " + expiredToken,
+        "claim expired lease " + expired.token(),
         deadline,
         c -> {
           try (PreparedStatement update = Database.prepare(c, sql)) {
             update.setString(1, newToken);
             update.setLong(2, lease.toMillis());
-            update.setString(3, expiredToken);
+            int i = MachineRows.bind(update, 3, expired.names());
+            update.setString(i, expired.token());
             if (update.executeUpdate() == 0) {
               return List.of();
             }
           }
-          return select(c, "m.lease_token = ?", List.of(newToken));
+          return select(
+              c, heldUnder(expired.names().size()), leaseParams(newToken, expired.names()));
         });
   }
 

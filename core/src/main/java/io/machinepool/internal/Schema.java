@@ -31,7 +31,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Schema {
   /** The newest schema version this code knows. */
-  public static final int CURRENT_VERSION = 4;
+  public static final int CURRENT_VERSION = 5;
 
   private static final Logger log = LoggerFactory.getLogger(Schema.class);
   private static final int ATTEMPTS = 5;

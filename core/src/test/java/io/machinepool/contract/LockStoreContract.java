@@ -1411,7 +1411,8 @@ abstract class LockStoreContract {
       }
       assertThat(built).hasSize(4);
       assertThat(db.query("SELECT version FROM " + fresh + "schema_version"))
-          .containsExactlyInAnyOrder(List.of("1"), List.of("2"), List.of("3"), List.of("4"));
+          .containsExactlyInAnyOrder(
+              List.of("1"), List.of("2"), List.of("3"), List.of("4"), List.of("5"));
       built.get(0).inventory().add(MachineSpec.physical("h1.front", "t"));
       assertThat(built.get(3).machines(MachineQuery.all())).hasSize(1);
     } finally {

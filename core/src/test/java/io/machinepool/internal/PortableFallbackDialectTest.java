@@ -53,7 +53,8 @@ class PortableFallbackDialectTest {
   @Test
   void schemaIsCreatedOnceWithStandardSql() {
     assertThat(db.query("SELECT version FROM " + db.prefix() + "schema_version"))
-        .containsExactlyInAnyOrder(List.of("1"), List.of("2"), List.of("3"), List.of("4"));
+        .containsExactlyInAnyOrder(
+            List.of("1"), List.of("2"), List.of("3"), List.of("4"), List.of("5"));
   }
 
   @Test
@@ -81,7 +82,9 @@ class PortableFallbackDialectTest {
     assertThat(
             locks
                 .renew(
-                    List.of("token-1"),
+                    List.of(
+                        new JdbcLockStore.Held(
+                            "token-1", List.of("smithi001.front", "smithi002.front"))),
                     Duration.ofMinutes(2),
                     Deadline.after(Duration.ofSeconds(5)))
                 .get("token-1"))

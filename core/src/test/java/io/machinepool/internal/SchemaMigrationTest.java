@@ -64,7 +64,7 @@ class SchemaMigrationTest {
       assertThat(pool.machine("old.front")).isPresent();
     }
     assertThat(db.query("SELECT version FROM " + db.prefix() + "schema_version ORDER BY version"))
-        .containsExactly(List.of("1"), List.of("2"), List.of("3"), List.of("4"));
+        .containsExactly(List.of("1"), List.of("2"), List.of("3"), List.of("4"), List.of("5"));
     assertThat(db.query("SELECT provision_failures FROM " + db.prefix() + "machine"))
         .containsExactly(List.of("0"));
   }
@@ -147,7 +147,7 @@ class SchemaMigrationTest {
               .leaseDuration(Duration.ofDays(365 * 30))
               .build()) {
         assertThat(v2.query("SELECT version FROM " + p + "schema_version ORDER BY version"))
-            .containsExactly(List.of("1"), List.of("2"), List.of("3"), List.of("4"));
+            .containsExactly(List.of("1"), List.of("2"), List.of("3"), List.of("4"), List.of("5"));
         Machine old = pool.machine("old.front").orElseThrow();
         assertThat(old.lockedSince())
             .as("the lock time is the same instant after the migration")
@@ -188,7 +188,13 @@ class SchemaMigrationTest {
         }
 
         assertThat(indexNames(offUtc, p + "machine"))
-            .contains(p + "machine_free", p + "machine_lease");
+            .contains(p + "machine_by_type")
+            .doesNotContain(p + "machine_free", p + "machine_lease");
+        if (kind == TestDatabase.Kind.POSTGRESQL) {
+          assertThat(v2.query("SELECT reloptions FROM pg_class WHERE relname = '" + p + "machine'"))
+              .as("the migrated table keeps room in its pages for new row versions")
+              .containsExactly(List.of("{fillfactor=70}"));
+        }
         pool.inventory().remove("free.front");
         assertThat(
                 v2.query(
