@@ -73,8 +73,9 @@ import org.slf4j.LoggerFactory;
  * reason}. A scan returns every key or none: a failure on a later connection, after some keys were
  * collected, throws too. A scan does not wait for a server that is not up yet; that is the caller's
  * to retry. A server that turns a connection away for now ({@code Exceeded MaxStartups}) is asked
- * again after a jittered pause growing from 100 ms to 2 s, at most 8 times per scan and never past
- * the deadline; then the scan fails with {@link HostKeyScanException.Reason#THROTTLED}.
+ * again after a jittered pause growing from 100 ms to 2 s, at most 8 times per scan and only when
+ * at least 100 ms of the deadline remain after the pause; then the scan fails with {@link
+ * HostKeyScanException.Reason#THROTTLED}.
  *
  * <p>Instances are immutable and thread-safe: the pool scans many machines at once with one
  * scanner. JSch's own log goes to the SLF4J logger {@code
@@ -104,6 +105,12 @@ public final class JschHostKeyScanner implements HostKeyScanner {
 
   /** The longest pause before a retry of a connection the server turned away. */
   private static final long LONGEST_PAUSE = 2_000_000_000L;
+
+  /**
+   * The least time a connection after a pause must have left before the deadline: one given less
+   * would only time out, and its last read could end a little past the deadline.
+   */
+  private static final long SHORTEST_RETRY = 100_000_000L;
 
   /** One connection at a time per server, for every scanner of this JVM. */
   private static final ServerGate GATE = new ServerGate();
@@ -244,7 +251,7 @@ public final class JschHostKeyScanner implements HostKeyScanner {
     long base = Math.min(LONGEST_PAUSE, FIRST_PAUSE << Math.min(20, throttled - 1));
     long pause = base / 2 + ThreadLocalRandom.current().nextLong(base / 2 + 1);
     long left = budget - (System.nanoTime() - start);
-    if (throttled > MAX_THROTTLED_RETRIES || pause >= left) {
+    if (throttled > MAX_THROTTLED_RETRIES || pause + SHORTEST_RETRY >= left) {
       throw target.failure(
           Reason.THROTTLED,
           failure.detail()
