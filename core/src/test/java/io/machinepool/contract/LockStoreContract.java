@@ -697,6 +697,50 @@ abstract class LockStoreContract {
     }
   }
 
+  /**
+   * A renewal finds a lease's rows by their names, at most 500 names per statement: leases of 400,
+   * 400 and 1 machines take two statements, and every row of each is extended.
+   */
+  @Test
+  void heartbeatRenewsLeasesOfMoreMachinesThanOneStatementNames() throws Exception {
+    List<MachineSpec> big = new ArrayList<>();
+    for (int i = 0; i < 801; i++) {
+      big.add(MachineSpec.physical(String.format(Locale.ROOT, "big%04d.front", i), "big"));
+    }
+    pool.inventory().addAll(big);
+    MachinePool beating =
+        newPool(
+            b -> b.leaseDuration(Duration.ofSeconds(5)).heartbeatInterval(Duration.ofMillis(300)));
+    List<Lease> leases = new ArrayList<>();
+    try {
+      for (int count : List.of(400, 400, 1)) {
+        leases.add(beating.lock(request(ALICE).machineType("big").count(count).build()));
+      }
+      Instant lockedUntil =
+          leases.stream().map(l -> l.expiresAt().orElseThrow()).max(Instant::compareTo).get();
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (leases.stream().anyMatch(l -> !l.expiresAt().orElseThrow().isAfter(lockedUntil))) {
+        assertThat(System.nanoTime()).as("every lease renewed in time").isLessThan(deadline);
+        Thread.sleep(50);
+      }
+      assertThat(leases).allMatch(Lease::isOpen);
+      List<Machine> held = pool.machines(MachineQuery.builder().machineType("big").build());
+      assertThat(held).hasSize(801).allMatch(Machine::locked);
+      assertThat(
+              db.query(
+                  "SELECT COUNT(*) FROM "
+                      + db.prefix()
+                      + "machine WHERE machine_type = 'big' AND lease_expires > "
+                      + (kind() == TestDatabase.Kind.MARIADB ? "'" : "TIMESTAMP WITH TIME ZONE '")
+                      + lockedUntil.toString().replace('T', ' ').replace("Z", "")
+                      + (kind() == TestDatabase.Kind.MARIADB ? "'" : "+00:00'")))
+          .as("every row of every lease was extended past the first expiry")
+          .containsExactly(List.of("801"));
+    } finally {
+      leases.forEach(Lease::close);
+    }
+  }
+
   @Test
   void reapingReleasesOnlyExpiredLeases() {
     MachinePool stalled =
