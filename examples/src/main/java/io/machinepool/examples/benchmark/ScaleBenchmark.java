@@ -247,13 +247,13 @@ public final class ScaleBenchmark {
   }
 
   private static final String CHURN_HEADER =
-      "| database   | threads | cycles | first window/s | last window/s | last/first |"
-          + " slowest window/s | errors | updates | HOT % | dead rows | data KiB | index KiB |"
-          + " file KiB | history length |";
+      "| database   | threads |   cycles | first window/s | last window/s | last/first |"
+          + " slowest window/s | errors |   updates | HOT % |       dead rows |     data KiB |"
+          + "    index KiB |      file KiB | history length |";
   private static final String CHURN_RULE =
-      "|------------|--------:|-------:|---------------:|--------------:|-----------:|"
-          + "-----------------:|-------:|--------:|------:|----------:|---------:|----------:|"
-          + "---------:|---------------:|";
+      "|------------|--------:|---------:|---------------:|--------------:|-----------:|"
+          + "-----------------:|-------:|----------:|------:|----------------:|-------------:|"
+          + "-------------:|--------------:|---------------:|";
 
   private static void printChurn(List<ChurnCell.Row> rows, PrintStream out) {
     out.println(CHURN_HEADER);
@@ -275,8 +275,8 @@ public final class ScaleBenchmark {
           after.hotUpdates() < 0 ? -1 : after.hotUpdates() - Math.max(0, before.hotUpdates());
       out.printf(
           Locale.ROOT,
-          "| %-10s | %7d | %6d | %14.0f | %13.0f | %10.2f | %16s | %6d | %7s | %5s | %9s | %8s |"
-              + " %9s | %8s | %14s |%s%n",
+          "| %-10s | %7d | %8d | %14.0f | %13.0f | %10.2f | %16s | %6d | %9s | %5s | %15s | %12s |"
+              + " %12s | %13s | %14s |%s%n",
           row.database(),
           row.threads(),
           row.cycles(),
