@@ -196,8 +196,114 @@ public final class BenchDatabase {
     }
   }
 
-  /** The tables of the connection's own catalog and schema whose names start with the prefix. */
-  private static List<String> tablesOf(Connection c, String prefix) throws SQLException {
+  /**
+   * Drops the tables of some prefixes, for a shutdown hook of an interrupted run: says on standard
+   * error what it dropped or why it could not, and never throws.
+   *
+   * @param dataSource a pool on it
+   * @param prefixes the table prefixes
+   */
+  public void dropOnInterrupt(DataSource dataSource, String... prefixes) {
+    try {
+      for (String prefix : prefixes) {
+        dropTables(dataSource, prefix);
+      }
+      System.err.println("benchmark interrupted; dropped its tables on " + label);
+    } catch (SQLException | RuntimeException e) {
+      System.err.println(
+          "benchmark interrupted; could not drop its tables "
+              + String.join("*, ", prefixes)
+              + "* on "
+              + label
+              + ": "
+              + e);
+    }
+  }
+
+  /**
+   * Switches the database's background housekeeping off for the tables of a prefix, where a table
+   * can have it switched off: PostgreSQL's autovacuum, and with it auto-analyze ({@code
+   * autovacuum_enabled = false}), so that a run does not depend on the server's setting. MariaDB's
+   * purge and H2's chunk rewriting cannot be switched off per table, and are left alone.
+   *
+   * @param dataSource a pool on it
+   * @param prefix the table prefix
+   * @return what was done, in a few words
+   * @throws SQLException when a statement fails
+   */
+  public String housekeepingOff(DataSource dataSource, String prefix) throws SQLException {
+    if (kind != Kind.POSTGRESQL) {
+      return "no per-table housekeeping to switch off";
+    }
+    try (Connection c = dataSource.getConnection();
+        Statement statement = c.createStatement()) {
+      for (String table : tablesOf(c, prefix)) {
+        statement.execute("ALTER TABLE " + table + " SET (autovacuum_enabled = false)");
+      }
+    }
+    return "autovacuum off for the tables " + prefix + "*";
+  }
+
+  /**
+   * Updates the optimizer's statistics of a table, once: {@code ANALYZE} (PostgreSQL), {@code
+   * ANALYZE TABLE} (MariaDB, H2).
+   *
+   * @param dataSource a pool on it
+   * @param table the table
+   * @throws SQLException when the statement fails
+   */
+  public void analyze(DataSource dataSource, String table) throws SQLException {
+    try (Connection c = dataSource.getConnection();
+        Statement statement = c.createStatement()) {
+      statement.execute((kind == Kind.POSTGRESQL ? "ANALYZE " : "ANALYZE TABLE ") + table);
+    }
+  }
+
+  /**
+   * The plan the database chooses for a query, in one line: PostgreSQL's and H2's {@code EXPLAIN}
+   * text, MariaDB's access type, key and row estimate per table.
+   *
+   * @param dataSource a pool on it
+   * @param sql the query, with its values written in (no parameters)
+   * @return the plan
+   * @throws SQLException when the statement fails
+   */
+  public String plan(DataSource dataSource, String sql) throws SQLException {
+    List<String> lines = new ArrayList<>();
+    try (Connection c = dataSource.getConnection();
+        Statement statement = c.createStatement();
+        ResultSet rs =
+            statement.executeQuery(
+                (kind == Kind.POSTGRESQL ? "EXPLAIN (COSTS OFF) " : "EXPLAIN ") + sql)) {
+      while (rs.next()) {
+        if (kind == Kind.MARIADB) {
+          lines.add(
+              rs.getString("table")
+                  + ": "
+                  + rs.getString("type")
+                  + " key "
+                  + rs.getString("key")
+                  + ", rows "
+                  + rs.getString("rows")
+                  + ", "
+                  + rs.getString("Extra"));
+        } else {
+          lines.add(rs.getString(1).trim());
+        }
+      }
+    }
+    return String.join(" / ", lines).replaceAll("\\s+", " ");
+  }
+
+  /**
+   * The tables of the connection's own catalog and schema whose names start with the prefix.
+   *
+   * @param c a connection
+   * @param prefix the table prefix, in any case
+   * @return the tables' names as the database spells them
+   * @throws SQLException when the metadata cannot be read
+   */
+  static List<String> tablesOf(Connection c, String prefix) throws SQLException {
     String start = prefix.toLowerCase(Locale.ROOT);
     List<String> tables = new ArrayList<>();
     try (ResultSet rs =

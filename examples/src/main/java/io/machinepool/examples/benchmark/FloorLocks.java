@@ -219,6 +219,21 @@ public final class FloorLocks {
      * @throws IllegalStateException when too few machines were free
      */
     public void lockManyUnlock(String machineType, int count, String token) throws SQLException {
+      unlockMany(lockMany(machineType, count, token), token);
+    }
+
+    /**
+     * Locks {@code many} free machines of a type in one transaction: SELECT ... FOR UPDATE SKIP
+     * LOCKED, then one conditional UPDATE of the names found.
+     *
+     * @param machineType the type
+     * @param count how many, as given to the constructor
+     * @param token a token unique to this lock
+     * @return the names locked
+     * @throws SQLException on a database failure
+     * @throws IllegalStateException when too few machines were free; nothing is locked then
+     */
+    public List<String> lockMany(String machineType, int count, String token) throws SQLException {
       List<String> names = new ArrayList<>(count);
       Connection c = connection();
       try {
@@ -263,7 +278,19 @@ public final class FloorLocks {
       } finally {
         done(c);
       }
-      c = connection();
+      return names;
+    }
+
+    /**
+     * Unlocks what {@link #lockMany} locked, with one UPDATE in auto-commit.
+     *
+     * @param names the names it returned
+     * @param token the token it was given
+     * @throws SQLException on a database failure
+     * @throws IllegalStateException when not every machine was unlocked
+     */
+    public void unlockMany(List<String> names, String token) throws SQLException {
+      Connection c = connection();
       try {
         PreparedStatement update = statement(c, unlockMany);
         try {
@@ -272,7 +299,7 @@ public final class FloorLocks {
           for (String name : names) {
             update.setString(i++, name);
           }
-          if (update.executeUpdate() != count) {
+          if (update.executeUpdate() != names.size()) {
             throw new IllegalStateException(names + " were not unlocked");
           }
         } finally {

@@ -3,12 +3,14 @@ package io.machinepool.examples.benchmark;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 
 /**
  * Which of the benchmarks of the {@code benchmark} profile run: the program argument {@code
- * --only=lock|starvation}, else the system property {@code benchmark.only}; empty (the default),
- * {@code both} or {@code all} runs every one. Each benchmark's main reads it first and returns at
- * once, saying so, when it is not selected, so that the profile can run both or either.
+ * --only=lock|starvation|scale}, else the system property {@code benchmark.only}; empty (the
+ * default), {@code both} or {@code all} runs every one. Each benchmark's main reads it first and
+ * returns at once, saying so, when it is not selected, so that the profile can run all of them or
+ * one.
  *
  * @param only the benchmark selected, or {@code null} for all of them
  * @param rest the program arguments other than {@code --only}
@@ -20,11 +22,23 @@ public record Selection(String only, List<String> rest) {
   /** The starvation benchmark, {@link StarvationBenchmark}. */
   public static final String STARVATION = "starvation";
 
+  /** The scale and churn benchmark, {@link ScaleBenchmark}. */
+  public static final String SCALE = "scale";
+
+  private static final Set<String> NAMES = Set.of(LOCK, STARVATION, SCALE);
+
   /** Validates the selection and copies the arguments. */
   public Selection {
-    if (only != null && !only.equals(LOCK) && !only.equals(STARVATION)) {
+    if (only != null && !NAMES.contains(only)) {
       throw new IllegalArgumentException(
-          "only must be " + LOCK + ", " + STARVATION + " or empty for both, was " + only);
+          "only must be "
+              + LOCK
+              + ", "
+              + STARVATION
+              + ", "
+              + SCALE
+              + " or empty for all, was "
+              + only);
     }
     rest = List.copyOf(rest);
   }
@@ -57,7 +71,7 @@ public record Selection(String only, List<String> rest) {
   /**
    * Whether a benchmark runs.
    *
-   * @param benchmark {@link #LOCK} or {@link #STARVATION}
+   * @param benchmark {@link #LOCK}, {@link #STARVATION} or {@link #SCALE}
    * @return {@code true} when it is selected or all are
    */
   public boolean runs(String benchmark) {
