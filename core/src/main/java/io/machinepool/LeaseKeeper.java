@@ -5,6 +5,7 @@ import io.machinepool.internal.Deadline;
 import io.machinepool.internal.JdbcLockStore;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -192,14 +193,14 @@ final class LeaseKeeper {
 
   /** The leases in renewal statements of at most {@link #BATCH} names each. */
   private static List<List<JdbcLockStore.Held>> batches(List<Keeping> due) {
-    List<List<JdbcLockStore.Held>> batches = new java.util.ArrayList<>();
-    List<JdbcLockStore.Held> batch = new java.util.ArrayList<>();
+    List<List<JdbcLockStore.Held>> batches = new ArrayList<>();
+    List<JdbcLockStore.Held> batch = new ArrayList<>();
     int names = 0;
     for (Keeping keeping : due) {
       JdbcLockStore.Held held = keeping.held();
       if (!batch.isEmpty() && names + held.names().size() > BATCH) {
         batches.add(batch);
-        batch = new java.util.ArrayList<>();
+        batch = new ArrayList<>();
         names = 0;
       }
       batch.add(held);
