@@ -187,8 +187,22 @@ final class RaceWorker implements Runnable {
 
   /** Claims the machines of a new lease in the ledger, then checks what the lease says. */
   private void taken(Lease lease, String description) {
-    for (String name : lease.names()) {
-      ledger.claim(name, owner);
+    for (Machine m : lease.machines()) {
+      int before = ledger.violations().size();
+      ledger.claim(m.name(), owner);
+      if (ledger.violations().size() > before) {
+        // What the lease and the database said, for the post-mortem of a double lock.
+        tally.problem(
+            owner
+                + " claimed "
+                + m.name()
+                + " of lease "
+                + lease.token()
+                + " at generation "
+                + m.generation()
+                + " in vain; the database now says "
+                + pool.machine(m.name()).map(Machine::toString).orElse("nothing"));
+      }
     }
     held.add(new Held(lease, new LinkedHashSet<>(lease.names())));
     tally.machinesLocked.add(lease.names().size());
