@@ -7,17 +7,11 @@ import io.machinepool.LockRequest;
 import io.machinepool.MachinePool;
 import io.machinepool.MachineSpec;
 import io.machinepool.testing.TestDatabase;
-import java.sql.Connection;
-import java.sql.DatabaseMetaData;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
-import java.util.TreeSet;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -134,31 +128,10 @@ class LockPathIndexTest {
     return counts;
   }
 
-  /** Each index of a table by its lower-case name, with its columns in order, lower case. */
+  /** Each index of a table with its columns; a table without any is a failed test. */
   private static Map<String, List<String>> indexColumns(TestDatabase db, String table)
       throws SQLException {
-    Map<String, Map<Short, String>> found = new TreeMap<>();
-    try (Connection c = db.dataSource().getConnection()) {
-      DatabaseMetaData meta = c.getMetaData();
-      Set<String> spellings =
-          new TreeSet<>(
-              List.of(table, table.toUpperCase(Locale.ROOT), table.toLowerCase(Locale.ROOT)));
-      for (String candidate : spellings) {
-        try (ResultSet rs = meta.getIndexInfo(c.getCatalog(), null, candidate, false, false)) {
-          while (rs.next()) {
-            String index = rs.getString("INDEX_NAME");
-            String column = rs.getString("COLUMN_NAME");
-            if (index != null && column != null) {
-              found
-                  .computeIfAbsent(index.toLowerCase(Locale.ROOT), k -> new TreeMap<>())
-                  .put(rs.getShort("ORDINAL_POSITION"), column.toLowerCase(Locale.ROOT));
-            }
-          }
-        }
-      }
-    }
-    Map<String, List<String>> indexes = new TreeMap<>();
-    found.forEach((index, columns) -> indexes.put(index, List.copyOf(columns.values())));
+    Map<String, List<String>> indexes = IndexCatalog.indexColumns(db.dataSource(), table);
     assertThat(indexes).as("indexes of %s", table).isNotEmpty();
     return indexes;
   }
