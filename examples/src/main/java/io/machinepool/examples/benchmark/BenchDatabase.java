@@ -15,6 +15,7 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.ThreadLocalRandom;
 import javax.sql.DataSource;
 
 /**
@@ -293,6 +294,16 @@ public final class BenchDatabase {
       }
     }
     return String.join(" / ", lines).replaceAll("\\s+", " ");
+  }
+
+  /**
+   * A random part for a run's table names, so that two runs on one server never touch each other's
+   * tables.
+   *
+   * @return six characters of {@code [0-9a-z]}
+   */
+  static String runId() {
+    return Long.toString(ThreadLocalRandom.current().nextLong(36L * 36 * 36 * 36 * 36 * 36), 36);
   }
 
   /**

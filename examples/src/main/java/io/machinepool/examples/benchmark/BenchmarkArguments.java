@@ -20,6 +20,18 @@ final class BenchmarkArguments {
   }
 
   /**
+   * Sets the library's log level for the run, unless the system property of the SLF4J simple
+   * binding already names one.
+   *
+   * @param level the level the settings give
+   */
+  static void defaultLogLevel(String level) {
+    if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
+      System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", level);
+    }
+  }
+
+  /**
    * Reads the arguments.
    *
    * @param args program arguments, each {@code --key=value}

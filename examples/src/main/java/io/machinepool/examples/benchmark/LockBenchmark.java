@@ -16,7 +16,6 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.IntFunction;
 import javax.sql.DataSource;
 
@@ -123,8 +122,7 @@ public final class LockBenchmark {
     this.settings = settings;
     this.database = database;
     this.out = out;
-    String run =
-        Long.toString(ThreadLocalRandom.current().nextLong(36L * 36 * 36 * 36 * 36 * 36), 36);
+    String run = BenchDatabase.runId();
     this.poolPrefix = POOL_PREFIX + run + "_";
     this.floorPrefix = FLOOR_PREFIX + run + "_";
   }
@@ -143,9 +141,7 @@ public final class LockBenchmark {
       return;
     }
     BenchmarkSettings settings = BenchmarkSettings.parse(selection.args());
-    if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
-      System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", settings.logLevel());
-    }
+    BenchmarkArguments.defaultLogLevel(settings.logLevel());
     PrintStream out = System.out;
     out.printf(
         Locale.ROOT,

@@ -11,7 +11,6 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
 
 /**
@@ -66,8 +65,7 @@ public final class ScaleBenchmark {
     this.label = label;
     this.cellDatabase = cellDatabase;
     this.out = out;
-    this.run =
-        Long.toString(ThreadLocalRandom.current().nextLong(36L * 36 * 36 * 36 * 36 * 36), 36);
+    this.run = BenchDatabase.runId();
   }
 
   /**
@@ -85,9 +83,7 @@ public final class ScaleBenchmark {
       return;
     }
     ScaleSettings settings = ScaleSettings.parse(selection.args());
-    if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
-      System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", settings.logLevel());
-    }
+    BenchmarkArguments.defaultLogLevel(settings.logLevel());
     PrintStream out = System.out;
     out.printf(
         Locale.ROOT,

@@ -173,10 +173,7 @@ public final class StarvationBenchmark {
     this.settings = settings;
     this.database = database;
     this.out = out;
-    this.prefix =
-        PREFIX
-            + Long.toString(ThreadLocalRandom.current().nextLong(36L * 36 * 36 * 36 * 36 * 36), 36)
-            + "_";
+    this.prefix = PREFIX + BenchDatabase.runId() + "_";
   }
 
   /**
@@ -194,9 +191,7 @@ public final class StarvationBenchmark {
       return;
     }
     StarvationSettings settings = StarvationSettings.parse(selection.args());
-    if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
-      System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", settings.logLevel());
-    }
+    BenchmarkArguments.defaultLogLevel(settings.logLevel());
     PrintStream out = System.out;
     String title =
         String.format(
