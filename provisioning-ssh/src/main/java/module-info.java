@@ -5,7 +5,9 @@
 module io.machinepool.ssh {
   requires transitive io.machinepool.core;
   requires transitive io.machinepool.config;
-  requires com.jcraft.jsch;
+  // PoolHostKeyRepository is a JSch HostKeyRepository and MachineSessions hands out JSch sessions,
+  // so a module that uses them reads JSch too.
+  requires transitive com.jcraft.jsch;
   requires org.slf4j;
 
   exports io.machinepool.ssh;
