@@ -10,11 +10,11 @@ import javax.sql.DataSource;
 import org.h2.jdbcx.JdbcDataSource;
 
 /**
- * A {@link DataSource} for the lock database named by a JDBC URL, as the command-line tool and the
- * JUnit extension open it: embedded H2 directly, without a pool, so that the file is open only
- * while a unit of work runs and the processes of the host take turns at it; an H2 server and any
- * other database through a small HikariCP pool, which evicts connections that H2 reports broken
- * ({@link BrokenH2Connections}). Close it when the pool built on it is closed.
+ * A {@link DataSource} for the lock database named by a JDBC URL, as the command-line tool opens
+ * it: embedded H2 directly, without a pool, so that the file is open only while a unit of work runs
+ * and the processes of the host take turns at it; an H2 server and any other database through a
+ * small HikariCP pool, which evicts connections that H2 reports broken ({@link
+ * BrokenH2Connections}). Close it when the pool built on it is closed.
  */
 public final class LockDatabase implements AutoCloseable {
   /** The lock database used when nothing names one: an H2 file under the user's home. */
