@@ -310,6 +310,66 @@ class VmCommandsTest {
         .doesNotContain("checkLibvirtAliases(false)");
   }
 
+  /** The library's advice to a Java caller, none of which a person at the command line can use. */
+  private static final String[] JAVA_ADVICE = {
+    ".provisioner(", "checkLibvirtAliases", "hostKeyScanner(", "LibvirtAliases"
+  };
+
+  @Test
+  void unlockingAVmOnAPoolWithoutAProvisionerSaysToUnlockItWhereDownburstIsSetUp() {
+    lab.lockVmAs(ME, "vpm012");
+    List<Machine> before = lab.snapshot();
+    PoolOpener noProvisioner =
+        (url, config, listener) -> {
+          JdbcDataSource h2 = new JdbcDataSource();
+          h2.setURL(url);
+          return new PoolOpener.Opened(
+              MachinePool.builder().dataSource(h2).releaseOnShutdown(false).build(), null, null);
+        };
+
+    Lab.Result result = lab.run(noProvisioner, "--unlock", "vpm012");
+
+    assertThat(result.status()).isEqualTo(1);
+    assertThat(result.err())
+        .isEqualTo(
+            "machinepool: provisioning failed for "
+                + name("vpm012")
+                + ": it is a VM slot, and destroying its VM needs a provisioner; unlock it where"
+                + " downburst is set up (downburst: in the config file, or on PATH)\n")
+        .doesNotContain(JAVA_ADVICE);
+    assertThat(lab.snapshot()).isEqualTo(before);
+  }
+
+  @Test
+  void aMalformedLibvirtConfIsFixedInTheFileOrReplacedThroughTheConfigFile() throws Exception {
+    Path libvirtConf = dir.resolve("libvirt.conf");
+    Files.writeString(libvirtConf, "uri_aliases = [ \"mira001\" ]\n");
+    try (Lab aliased =
+        new Lab(
+            "lab_domain: "
+                + Lab.DOMAIN
+                + "\ndownburst: '"
+                + dir.resolve("downburst")
+                + "'\nmachine_pool:\n  libvirt_config: '"
+                + libvirtConf
+                + "'\n",
+            dir.resolve("teuthology.yaml"))) {
+      List<Machine> before = aliased.snapshot();
+
+      Lab.Result result = aliased.run("--lock", "vpm011");
+
+      assertThat(result.status()).as("%s", result).isEqualTo(1);
+      assertThat(result.err())
+          .startsWith("machinepool: the uri_aliases setting of " + libvirtConf + " is malformed: ")
+          .endsWith(
+              "downburst names VM hosts by libvirt URI alias; fix the file, or set"
+                  + " machine_pool.libvirt_config in the config file to another libvirt.conf\n")
+          .doesNotContain(JAVA_ADVICE);
+      assertThat(aliased.snapshot()).isEqualTo(before);
+      assertThat(calls()).noneMatch(c -> c.contains("create"));
+    }
+  }
+
   @Test
   void unlockingAVmWithoutDownburstRefusesAndKeepsItLocked() {
     lab.lockVmAs(ME, "vpm012");
