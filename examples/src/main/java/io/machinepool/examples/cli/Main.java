@@ -36,11 +36,14 @@ public final class Main {
    * @param args the command line
    */
   public static void main(String[] args) {
-    System.exit(run(args, System.out, System.err));
+    System.exit(
+        run(args, System.out, System.err, TeuthologyConfig::load, PoolOpener.DEFAULT, true));
   }
 
   /**
    * Runs the tool in this process, with the config file that {@link TeuthologyConfig#load()} finds.
+   * It sets the library's log level as {@link #main} does, but leaves the format of the process's
+   * log lines to the program it runs in.
    *
    * @param args the command line
    * @param out where the result goes
@@ -48,7 +51,7 @@ public final class Main {
    * @return the exit status: 0 on success, 1 on any failure
    */
   public static int run(String[] args, PrintStream out, PrintStream err) {
-    return run(args, out, err, TeuthologyConfig::load, PoolOpener.DEFAULT);
+    return run(args, out, err, TeuthologyConfig::load, PoolOpener.DEFAULT, false);
   }
 
   /**
@@ -63,15 +66,22 @@ public final class Main {
    */
   static int run(
       String[] args, PrintStream out, PrintStream err, TeuthologyConfig config, PoolOpener opener) {
-    return run(args, out, err, () -> config, opener);
+    return run(args, out, err, () -> config, opener, false);
   }
 
+  /**
+   * Runs the tool.
+   *
+   * @param ownProcess whether the tool owns the process ({@link #main}), so that it also sets how
+   *     the library's log lines look
+   */
   private static int run(
       String[] args,
       PrintStream out,
       PrintStream err,
       Supplier<TeuthologyConfig> config,
-      PoolOpener opener) {
+      PoolOpener opener,
+      boolean ownProcess) {
     Options options = new Options();
     CommandLine commandLine = commandLine(options);
     try {
@@ -87,6 +97,9 @@ public final class Main {
     }
     int verbosity = options.verbose.length;
     configureLogging(verbosity);
+    if (ownProcess && verbosity == 0) {
+      plainLogLines();
+    }
     try {
       return Invocation.prepare(options, config.get(), out, err).execute(opener, verbosity > 0);
     } catch (UsageException | MachinePoolException e) {
@@ -136,23 +149,60 @@ public final class Main {
    * -v}, DEBUG with {@code -vv}. A level set on the command line ({@code -D}) is left alone.
    */
   private static void configureLogging(int verbosity) {
-    if (System.getProperty(LOG_LEVEL) == null) {
-      System.setProperty(LOG_LEVEL, verbosity == 0 ? "warn" : verbosity == 1 ? "info" : "debug");
-    }
+    setUnlessSet(LOG_LEVEL, verbosity == 0 ? "warn" : verbosity == 1 ? "info" : "debug");
     if (verbosity == 0) {
       // The tool says itself, one plain line per machine, what this logs at WARN when the host key
       // scan of a machine it locked fails.
       for (String logger : QUIETED) {
-        String key = "org.slf4j.simpleLogger.log." + logger;
-        if (System.getProperty(key) == null) {
-          System.setProperty(key, "error");
-        }
+        setUnlessSet("org.slf4j.simpleLogger.log." + logger, "error");
       }
     }
   }
 
   /** The library's loggers whose warnings the tool reports in its own words. */
   private static final List<String> QUIETED = List.of("io.machinepool.Provisioning");
+
+  /**
+   * Makes every log line the tool shows without {@code -v} read like its own: {@code machinepool:
+   * warning: MESSAGE} and {@code machinepool: error: MESSAGE} (through {@link ToolLogProvider}),
+   * without slf4j-simple's thread and logger names. With {@code -v} and {@code -vv} the lines keep
+   * them, as the INFO and DEBUG lines around them do, for whoever reads the log to debug. A setting
+   * given on the command line ({@code -D}) is left alone, and so is everything when slf4j-simple is
+   * not on the class path (another binding formats its own lines).
+   */
+  private static void plainLogLines() {
+    if (!onClassPath("org.slf4j.simple.SimpleServiceProvider")) {
+      return;
+    }
+    setUnlessSet("slf4j.provider", TOOL_LOG_PROVIDER);
+    // slf4j says at INFO which provider it loads when one is named
+    setUnlessSet("slf4j.internal.verbosity", "warn");
+    for (String flag : List.of("showThreadName", "showLogName", "showShortLogName")) {
+      setUnlessSet("org.slf4j.simpleLogger." + flag, "false");
+    }
+    setUnlessSet("org.slf4j.simpleLogger.levelInBrackets", "false");
+  }
+
+  /**
+   * {@link ToolLogProvider} by name: naming its class would load it, and it fails to load without
+   * slf4j-simple.
+   */
+  static final String TOOL_LOG_PROVIDER = "io.machinepool.examples.cli.ToolLogProvider";
+
+  private static boolean onClassPath(String className) {
+    try {
+      Class.forName(className, false, Main.class.getClassLoader());
+      return true;
+    } catch (ClassNotFoundException | LinkageError e) {
+      return false;
+    }
+  }
+
+  private static void setUnlessSet(String key, String value) {
+    if (System.getProperty(key) == null) {
+      System.setProperty(key, value);
+    }
+  }
 
   static void printTrace(PrintStream err, Throwable e, boolean verbose) {
     if (verbose) {

@@ -9,7 +9,8 @@ import java.util.regex.Pattern;
  * callers in Java ({@code build the pool with .provisioner(...)}, {@code
  * checkLibvirtAliases(false)}, {@code os("ubuntu", "22.04")}); at the tool's boundary that advice
  * becomes the tool's flags and the config file's keys. The library keeps its own messages for its
- * own users.
+ * own users. Each rewrite has a test that provokes the library's message through the tool, so that
+ * a reworded message fails it instead of passing through untranslated.
  */
 final class ToolMessages {
   private record Rewrite(Pattern pattern, String replacement) {
@@ -44,10 +45,7 @@ final class ToolMessages {
           rewrite(
               "fix the file, or build the DownburstProvisioner with checkLibvirtAliases\\(false\\)",
               "fix the file, or set machine_pool.libvirt_config in the config file to another"
-                  + " libvirt.conf"),
-          rewrite(
-              "use os\\(type, version\\)",
-              "add --os-type, e.g. --os-type ubuntu --os-version 22.04"));
+                  + " libvirt.conf"));
 
   /** {@code os("ubuntu", "22.04")} in a suggestion. */
   private static final Pattern OS_CALL = Pattern.compile("os\\(\"([^\"]*)\", \"([^\"]*)\"\\)");

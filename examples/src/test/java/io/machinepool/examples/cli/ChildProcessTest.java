@@ -7,11 +7,13 @@ import io.machinepool.HostKey;
 import io.machinepool.Machine;
 import io.machinepool.MachinePool;
 import io.machinepool.MachineSpec;
+import io.machinepool.downburst.LibvirtAliases;
 import io.machinepool.examples.simulator.LocalLab;
 import io.machinepool.examples.support.LockDatabase;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -170,6 +172,91 @@ class ChildProcessTest {
         .asString()
         .startsWith("machinepool: warning: smithi001." + DOMAIN + " is locked without host keys: ")
         .doesNotContain("WARN", "[main]", "io.machinepool.Provisioning");
+  }
+
+  /**
+   * A library warning other than the scan's, which the tool does not report itself: downburst's
+   * list-json fails, so the built-in table serves and does not list the version asked for. The only
+   * VM slot is down, so nothing is locked and downburst creates nothing.
+   */
+  @Test
+  void aLibraryWarningIsAPlainLineOfTheToolAndKeepsItsLoggerWithVerbose() throws Exception {
+    String url = "jdbc:h2:file:" + dir.resolve("locks") + ";AUTO_SERVER=TRUE";
+    Path downburst = dir.resolve("downburst");
+    Files.writeString(
+        downburst,
+        """
+        #!/bin/sh
+        # A downburst whose list-json cannot reach the image index; nothing else is asked of it.
+        case "$*" in
+          *list-json*) echo 'cannot reach the image index' >&2; exit 1 ;;
+        esac
+        echo "unexpected: downburst $*" >&2
+        exit 2
+        """);
+    Files.setPosixFilePermissions(downburst, PosixFilePermissions.fromString("rwx------"));
+    Path libvirt = dir.resolve("libvirt.conf");
+    Files.writeString(libvirt, LibvirtAliases.render(List.of("mira001." + DOMAIN)));
+    Files.writeString(
+        dir.resolve("teuthology.yaml"),
+        "lab_domain: "
+            + DOMAIN
+            + "\ndownburst: '"
+            + downburst
+            + "'\nmachine_pool:\n  database_url: '"
+            + url
+            + "'\n  libvirt_config: '"
+            + libvirt
+            + "'\n");
+    JdbcDataSource h2 = new JdbcDataSource();
+    h2.setURL(url);
+    try (MachinePool pool = MachinePool.builder().dataSource(h2).releaseOnShutdown(false).build()) {
+      pool.inventory()
+          .addAll(
+              MachineSpec.physical("mira001." + DOMAIN, "mira"),
+              MachineSpec.vm("vpm011." + DOMAIN, "vps", "mira001." + DOMAIN)
+                  .withMacAddress("52:54:00:00:00:11"));
+      pool.inventory().markDown("vpm011." + DOMAIN, "disk errors");
+    }
+    String[] lock = {
+      "--lock-many", "1", "-m", "vps", "--os-type", "ubuntu", "--os-version", "19.10"
+    };
+    String unlisted =
+        "ubuntu 19.10 is not in the built-in table of what downburst can install (list-json is"
+            + " not available); passing it to downburst, which installs it from the VM host's"
+            + " image cache or a download, and fails at once if it has no such image";
+
+    Run plain = tool(lock);
+
+    assertThat(plain.status()).as("%s", plain).isEqualTo(1);
+    assertThat(plain.out()).isEmpty();
+    List<String> lines = plain.err().lines().toList();
+    assertThat(lines)
+        .as("%s", plain)
+        .contains("machinepool: warning: " + unlisted)
+        .anySatisfy(
+            line ->
+                assertThat(line)
+                    .startsWith(
+                        "machinepool: warning: "
+                            + downburst
+                            + " list-json failed, so OS requests are checked against the built-in"
+                            + " table of what downburst can install (")
+                    .endsWith("exited with code 1: cannot reach the image index"))
+        .allSatisfy(
+            line ->
+                assertThat(line)
+                    .startsWith("machinepool: ")
+                    .doesNotContain("WARN", "[main]", "io.machinepool", "DownburstProvisioner"));
+
+    List<String> verbose = new ArrayList<>(List.of(lock));
+    verbose.add(0, "-v");
+    Run detailed = tool(verbose.toArray(String[]::new));
+
+    assertThat(detailed.status()).as("%s", detailed).isEqualTo(1);
+    assertThat(detailed.err().lines())
+        .as("%s", detailed)
+        .contains("[main] WARN io.machinepool.downburst.DownburstProvisioner - " + unlisted);
   }
 
   @Test

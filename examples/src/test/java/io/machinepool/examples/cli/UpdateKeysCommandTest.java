@@ -67,6 +67,26 @@ class UpdateKeysCommandTest {
   }
 
   @Test
+  void updateKeysOnAPoolWithoutAScannerSaysSoWithoutJavaAdvice() {
+    PoolOpener noScanner =
+        (url, config, listener) -> {
+          JdbcDataSource h2 = new JdbcDataSource();
+          h2.setURL(url);
+          return new PoolOpener.Opened(
+              MachinePool.builder().dataSource(h2).releaseOnShutdown(false).build(), null, null);
+        };
+
+    Lab.Result result = lab.run(noScanner, "--update-keys", "smithi002");
+
+    assertThat(result.status()).isEqualTo(1);
+    assertThat(result.out()).isEmpty();
+    assertThat(result.err())
+        .isEqualTo("machinepool: this pool has no host key scanner\n")
+        .doesNotContain("hostKeyScanner(", "JschHostKeyScanner");
+    assertThat(lab.machine("smithi002").hostKeys()).isEmpty();
+  }
+
+  @Test
   void updateKeysStoresTheKeysThatChangedAndSaysWhichDidNot() {
     answers.put(name("smithi001"), KEY);
     answers.put(name("smithi002"), NEW_KEY);

@@ -8,6 +8,7 @@ import io.machinepool.Machine;
 import io.machinepool.MachinePool;
 import io.machinepool.config.TeuthologyConfig;
 import io.machinepool.downburst.DownburstProvisioner;
+import io.machinepool.downburst.LibvirtAliases;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -18,6 +19,7 @@ import org.h2.jdbcx.JdbcDataSource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.yaml.snakeyaml.Yaml;
 
@@ -190,6 +192,61 @@ class VmCommandsTest {
   }
 
   @Test
+  void lockManyOfVmsForAarch64SaysDownburstCreatesX86OnlyAndLocksNothing() throws Exception {
+    List<Machine> before = lab.snapshot();
+
+    Lab.Result result =
+        lab.run(withDownburst, "--lock-many", "1", "-m", "vps", "--arch", "aarch64");
+
+    assertThat(result.status()).isEqualTo(1);
+    assertThat(result.out()).isEmpty();
+    assertThat(result.errLines())
+        .singleElement()
+        .asString()
+        .startsWith(
+            "machinepool: downburst cannot create this VM: the request asks for arch 'aarch64',"
+                + " but downburst creates x86 VMs only (")
+        .doesNotContain(JAVA_ADVICE);
+    assertThat(lab.snapshot()).isEqualTo(before);
+    Lab.Result mine = lab.run(withDownburst, "--brief");
+    assertThat(mine.out()).as("%s", mine).isEmpty();
+    assertThat(calls()).noneMatch(c -> c.contains("create"));
+  }
+
+  /**
+   * The pool of the tool's own opener waits for SSH on a new VM as long as the config file's {@code
+   * machine_pool.ssh_timeout} says (the library's default is 5 minutes): no name of this lab
+   * resolves, so the VM's SSH never answers.
+   */
+  @Test
+  @Timeout(60)
+  void aNewVmWhoseSshNeverAnswersFailsAfterTheConfigFilesSshTimeout() throws Exception {
+    Path libvirtConf = dir.resolve("libvirt.conf");
+    Files.writeString(libvirtConf, LibvirtAliases.render(List.of(name("mira001"))));
+    try (Lab timed =
+        new Lab(
+            "lab_domain: "
+                + Lab.DOMAIN
+                + "\ndownburst: '"
+                + dir.resolve("downburst")
+                + "'\nmachine_pool:\n  ssh_timeout: 2\n  libvirt_config: '"
+                + libvirtConf
+                + "'\n",
+            dir.resolve("teuthology.yaml"))) {
+
+      Lab.Result result =
+          timed.run(
+              "--lock-many", "1", "-m", "vps", "--os-type", "ubuntu", "--os-version", "22.04");
+
+      assertThat(result.status()).as("%s", result).isEqualTo(1);
+      assertThat(result.err())
+          .as("%s", result)
+          .contains(": SSH on port 22 did not present host keys within 2 s (");
+      assertThat(calls()).anyMatch(c -> c.startsWith("-v -c mira001 create"));
+    }
+  }
+
+  @Test
   void lockingAVmWithoutDownburstSaysWhyAndLocksNothing() {
     List<Machine> before = lab.snapshot();
 
@@ -308,6 +365,66 @@ class VmCommandsTest {
         .contains("or set machine_pool.libvirt_config in the config file")
         .doesNotContain("LibvirtAliases.")
         .doesNotContain("checkLibvirtAliases(false)");
+  }
+
+  /** The library's advice to a Java caller, none of which a person at the command line can use. */
+  private static final String[] JAVA_ADVICE = {
+    ".provisioner(", "checkLibvirtAliases", "hostKeyScanner(", "LibvirtAliases"
+  };
+
+  @Test
+  void unlockingAVmOnAPoolWithoutAProvisionerSaysToUnlockItWhereDownburstIsSetUp() {
+    lab.lockVmAs(ME, "vpm012");
+    List<Machine> before = lab.snapshot();
+    PoolOpener noProvisioner =
+        (url, config, listener) -> {
+          JdbcDataSource h2 = new JdbcDataSource();
+          h2.setURL(url);
+          return new PoolOpener.Opened(
+              MachinePool.builder().dataSource(h2).releaseOnShutdown(false).build(), null, null);
+        };
+
+    Lab.Result result = lab.run(noProvisioner, "--unlock", "vpm012");
+
+    assertThat(result.status()).isEqualTo(1);
+    assertThat(result.err())
+        .isEqualTo(
+            "machinepool: provisioning failed for "
+                + name("vpm012")
+                + ": it is a VM slot, and destroying its VM needs a provisioner; unlock it where"
+                + " downburst is set up (downburst: in the config file, or on PATH)\n")
+        .doesNotContain(JAVA_ADVICE);
+    assertThat(lab.snapshot()).isEqualTo(before);
+  }
+
+  @Test
+  void aMalformedLibvirtConfIsFixedInTheFileOrReplacedThroughTheConfigFile() throws Exception {
+    Path libvirtConf = dir.resolve("libvirt.conf");
+    Files.writeString(libvirtConf, "uri_aliases = [ \"mira001\" ]\n");
+    try (Lab aliased =
+        new Lab(
+            "lab_domain: "
+                + Lab.DOMAIN
+                + "\ndownburst: '"
+                + dir.resolve("downburst")
+                + "'\nmachine_pool:\n  libvirt_config: '"
+                + libvirtConf
+                + "'\n",
+            dir.resolve("teuthology.yaml"))) {
+      List<Machine> before = aliased.snapshot();
+
+      Lab.Result result = aliased.run("--lock", "vpm011");
+
+      assertThat(result.status()).as("%s", result).isEqualTo(1);
+      assertThat(result.err())
+          .startsWith("machinepool: the uri_aliases setting of " + libvirtConf + " is malformed: ")
+          .endsWith(
+              "downburst names VM hosts by libvirt URI alias; fix the file, or set"
+                  + " machine_pool.libvirt_config in the config file to another libvirt.conf\n")
+          .doesNotContain(JAVA_ADVICE);
+      assertThat(aliased.snapshot()).isEqualTo(before);
+      assertThat(calls()).noneMatch(c -> c.contains("create"));
+    }
   }
 
   @Test
