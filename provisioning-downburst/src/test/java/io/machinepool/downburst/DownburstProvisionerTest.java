@@ -12,6 +12,7 @@ import io.machinepool.config.TeuthologyConfig;
 import io.machinepool.testing.LogCapture;
 import io.machinepool.testing.TestValues;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -597,6 +598,96 @@ class DownburstProvisionerTest {
     assertThat(failure.kind()).isEqualTo(CreateFailure.Kind.PERMANENT);
     assertThat(failure.summary()).isEqualTo(lastLine);
     assertThat(failure.why()).isNotEmpty();
+  }
+
+  /** Classifies a failed run's stderr as the provisioner does: through its tail and markers. */
+  static CreateFailure classify(String stderr) {
+    return classify(stderr, 1);
+  }
+
+  /** Classifies a failed run's stderr and exit code as the provisioner does. */
+  static CreateFailure classify(String stderr, int exitCode) {
+    OutputTail tail =
+        new OutputTail(
+            ProcessRunner.TAIL_LINES,
+            ProcessRunner.TAIL_BYTES,
+            List.of(CreateFailure.EXISTS_MARKER),
+            null);
+    tail.drain(new java.io.ByteArrayInputStream(stderr.getBytes(StandardCharsets.UTF_8)));
+    return CreateFailure.of(tail.text(), false, exitCode, tail.saw(CreateFailure.EXISTS_MARKER));
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "FileNotFoundError: [Errno 2] No such file or directory: '/srv/images/vpm011.img'",
+        "AssertionError",
+        "KeyError: 'distroversion'"
+      })
+  void aPermanentLastLineWinsOverExistsInTheSourceLinesOfItsTraceback(String lastLine) {
+    String stderr =
+        "DEBUG:downburst.cli:Connecting to libvirt...\n"
+            + "Traceback (most recent call last):\n"
+            + "  File \"/home/ubuntu/src/downburst/downburst/image.py\", line 97, in ensure\n"
+            + "    if not os.path.exists(path):\n"
+            + lastLine;
+
+    CreateFailure failure = classify(stderr);
+
+    assertThat(failure.kind()).isEqualTo(CreateFailure.Kind.PERMANENT);
+    assertThat(failure.summary()).isEqualTo(lastLine);
+  }
+
+  @Test
+  void aUsageErrorIsPermanentAlsoWhenItsCommandLineSaysExists() {
+    CreateFailure failure =
+        classify(
+            "usage: downburst [-h] [-v] [-l LOGFILE] [-c URI] COMMAND ...\n"
+                + "downburst: error: unrecognized arguments: --if-exists",
+            2);
+
+    assertThat(failure.kind()).isEqualTo(CreateFailure.Kind.PERMANENT);
+    assertThat(failure.why()).isEqualTo("downburst refused its command line");
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "ERROR:downburst.cli:downburst create: Virtual machine with this name exists already:"
+            + " vpm011",
+        "libvirt.libvirtError: storage volume 'vpm011.img' exists already"
+      })
+  void aVmOrVolumeThatExistsIsExistsAlsoWhenItsLineWasDroppedFromTheTail(String existsLine) {
+    String traceback =
+        "DEBUG:downburst.cli:Connecting to libvirt...\nTraceback (most recent call last):\n"
+            + "  File \"/home/ubuntu/src/downburst/downburst/create.py\", line 92, in create\n";
+    String laterLines =
+        "DEBUG:downburst.cli:closing the libvirt connection\n".repeat(ProcessRunner.TAIL_LINES);
+
+    CreateFailure last = classify(traceback + existsLine);
+    CreateFailure dropped = classify(traceback + existsLine + "\n" + laterLines);
+
+    assertThat(last.kind()).isEqualTo(CreateFailure.Kind.EXISTS);
+    assertThat(dropped.kind()).isEqualTo(CreateFailure.Kind.EXISTS);
+  }
+
+  @Test
+  void aTracebackQuotingOsPathExistsThatEndsInFileNotFoundErrorIsNotDestroyedAndRetried() {
+    fake.plan("create", "no-file", "ok");
+
+    ProvisioningException failure =
+        catchThrowableOfType(
+            ProvisioningException.class,
+            () -> builder("").createAttempts(3).build().provision(vm(), request()));
+
+    assertThat(failure).isNotNull();
+    assertThat(failure.stderrTail()).contains("    if not os.path.exists(path):");
+    assertThat(fake.subcommands()).containsExactly("list-json", "create");
+    assertThat(failure.failures().get(0).reason())
+        .isEqualTo(
+            "downburst create on mira001 failed: FileNotFoundError: [Errno 2] No such file or"
+                + " directory: '/srv/images/vpm011.img'; not retried: a file downburst was given"
+                + " does not exist");
   }
 
   @ParameterizedTest
