@@ -754,8 +754,13 @@ public final class DownburstProvisioner implements Provisioner {
   }
 
   /** How long creates and destroys may take and how often a create is tried, as resolved. */
-  private record Attempts(
+  record Attempts(
       Duration createTimeout, Duration destroyTimeout, int createAttempts, Duration retryPause) {}
+
+  /** The attempts, pause and timeouts that {@link Builder#build()} resolved (tests). */
+  Attempts attempts() {
+    return new Attempts(createTimeout, destroyTimeout, createAttempts, retryPause);
+  }
 
   /**
    * Builds a {@link DownburstProvisioner}. Every option has a default (see {@link #builder()});

@@ -739,21 +739,26 @@ class DownburstProvisionerTest {
 
   @Test
   void attemptsPauseAndTimeoutsComeFromTheConfigFileUnlessTheBuilderSetsThem() {
-    fake.plan("create", "fail", "fail", "hang");
+    fake.plan("create", "fail", "fail", "fail", "hang");
+    // Every value differs from the builder's default (3 attempts, 60 s, 10 min, 5 min).
     DownburstProvisioner provisioner =
         fromConfigOnly(
-                "  downburst_create_attempts: 3\n"
+                "  downburst_create_attempts: 4\n"
                     + "  downburst_retry_pause: 0\n"
                     + "  downburst_create_timeout: 1s\n"
                     + "  downburst_destroy_timeout: 1s\n")
             .build();
 
+    assertThat(provisioner.attempts())
+        .isEqualTo(
+            new DownburstProvisioner.Attempts(
+                Duration.ofSeconds(1), Duration.ofSeconds(1), 4, Duration.ZERO));
     ProvisioningException failure =
         catchThrowableOfType(
             ProvisioningException.class, () -> provisioner.provision(vm(), request()));
 
-    assertThat(fake.calls("create")).hasSize(3);
-    assertThat(failure.getMessage()).contains("timed out after 1 s");
+    assertThat(fake.calls("create")).hasSize(4);
+    assertThat(failure.getMessage()).contains("failed 4 times").contains("timed out after 1 s");
     fake.plan("destroy", "hang");
     assertThat(
             catchThrowableOfType(ProvisioningException.class, () -> provisioner.release(vm()))
@@ -761,14 +766,34 @@ class DownburstProvisionerTest {
         .contains("timed out after 1 s");
 
     fake.plan("create", "fail");
-    catchThrowableOfType(
-        ProvisioningException.class,
-        () ->
-            fromConfigOnly("  downburst_create_attempts: 3\n  downburst_retry_pause: 0\n")
-                .createAttempts(1)
-                .build()
-                .provision(vm(), request()));
-    assertThat(fake.calls("create")).as("the builder's createAttempts(1) wins").hasSize(4);
+    DownburstProvisioner overridden =
+        fromConfigOnly("  downburst_create_attempts: 4\n  downburst_retry_pause: 0\n")
+            .createAttempts(1)
+            .retryPause(Duration.ofSeconds(5))
+            .build();
+    assertThat(overridden.attempts())
+        .extracting(
+            DownburstProvisioner.Attempts::createAttempts,
+            DownburstProvisioner.Attempts::retryPause)
+        .containsExactly(1, Duration.ofSeconds(5));
+    catchThrowableOfType(ProvisioningException.class, () -> overridden.provision(vm(), request()));
+    assertThat(fake.calls("create")).as("the builder's createAttempts(1) wins").hasSize(5);
+  }
+
+  @Test
+  void theConfigFilesRetryPauseIsThePauseBetweenAttempts() {
+    fake.plan("create", "fail", "ok");
+    DownburstProvisioner provisioner = fromConfigOnly("  downburst_retry_pause: 1s\n").build();
+    long started = System.nanoTime();
+
+    provisioner.provision(vm(), request());
+
+    Duration took = Duration.ofNanos(System.nanoTime() - started);
+    assertThat(fake.calls("create")).hasSize(2);
+    assertThat(took)
+        .as("the config's 1 s pause, not none and not the builder's default of 60 s")
+        .isGreaterThanOrEqualTo(Duration.ofSeconds(1))
+        .isLessThan(Duration.ofSeconds(30));
   }
 
   @Test
