@@ -80,7 +80,8 @@ import org.slf4j.LoggerFactory;
  * discover URL, under {@code listTimeout}, and cached), or a built-in table when list-json fails
  * (as it does without network access; a warning says so once); and every VM host needs a libvirt
  * URI alias for its short name, unless that check is turned off. The OS defaults to Ubuntu 24.04; a
- * distribution without a version gets its newest known version.
+ * distribution without a version gets its newest known version, and a version without a
+ * distribution is Ubuntu's (as teuthology-lock has it for VMs).
  *
  * <p>Thread-safe: the pool provisions the machines of a request in parallel.
  */

@@ -462,6 +462,26 @@ class DownburstProvisionerTest {
   }
 
   @Test
+  void aVersionWithoutTypeInstallsThatVersionOfUbuntuAsTeuthologyLockDoesForVms() {
+    LockRequest request =
+        LockRequest.builder().owner("a@b").machineType("vps").count(1).os(null, "22.04").build();
+    DownburstProvisioner provisioner = provisioner();
+
+    provisioner.validate(request, new java.util.TreeSet<>(List.of(HOST)));
+    Machine provisioned = provisioner.provision(vm(), request);
+
+    assertThat(provisioned)
+        .extracting(Machine::osType, Machine::osVersion)
+        .containsExactly("ubuntu", "22.04");
+    Map<String, Object> downburst =
+        map(yaml(fake.calls("create").get(0).metaData().orElseThrow()).get("downburst"));
+    assertThat(downburst).containsEntry("distro", "ubuntu").containsEntry("distroversion", "22.04");
+    assertThat(list(yaml(fake.calls("create").get(0).userData().orElseThrow()).get("packages")))
+        .as("Ubuntu's packages")
+        .containsExactly("git", "wget", "ntp", "python3");
+  }
+
+  @Test
   void userDataIsACloudConfigForConsoleLoginsWithTheFamilysPackages() {
     DownburstProvisioner provisioner = provisioner();
     provisioner.provision(vm(), request("ubuntu", "24.04"));
