@@ -306,6 +306,29 @@ class DownburstProvisionerTest {
   }
 
   @Test
+  void aRequestThatNamesPhysicalAndVmTypesIsRefusedAsAWholeSayingToAskForThePhysicalType() {
+    LockRequest mixed =
+        LockRequest.builder()
+            .owner("alice@build7")
+            .machineTypes("smithi", "vps")
+            .count(1)
+            .arch("aarch64")
+            .build();
+
+    InvalidRequestException refused =
+        catchThrowableOfType(
+            InvalidRequestException.class,
+            () -> provisioner().validate(mixed, new java.util.TreeSet<>(List.of(HOST))));
+
+    assertThat(refused.getMessage())
+        .contains("the request asks for arch 'aarch64'")
+        .contains("VM slots could serve this request for one of its machine types (smithi, vps)")
+        .contains(
+            "to lock a physical machine of that architecture, ask for its machine type alone");
+    assertThat(fake.calls("create")).isEmpty();
+  }
+
+  @Test
   void anArchitectureFromTheConfigFileIsRefusedToo() {
     DownburstProvisioner provisioner =
         builder("  machine:\n    - type: [vps]\n      arch: ppc64le\n").build();
