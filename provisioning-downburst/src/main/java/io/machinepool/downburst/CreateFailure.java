@@ -10,12 +10,10 @@ import java.util.Locale;
  * <p>downburst reports its own errors ({@code DownburstError}) as one log line, {@code
  * ERROR:downburst.cli:downburst create: <text>}, and everything else as a Python traceback whose
  * last line is {@code <exception type>: <text>}. The classification, by the texts of downburst's
- * sources (DEVELOPERS.md, Downburst):
+ * sources (DEVELOPERS.md, Downburst), in this order (a timeout is transient whatever standard error
+ * says):
  *
  * <ul>
- *   <li>{@link Kind#EXISTS}: the VM or one of its volumes is left from an earlier run ({@code
- *       Virtual machine with this name exists already}, libvirt's {@code storage volume ... exists
- *       already}): destroy it, then create again.
  *   <li>{@link Kind#PERMANENT}: the same run would fail the same way, so it is not retried: a bare
  *       {@code AssertionError} (downburst's emulator lookup knows x86 only, so another architecture
  *       fails this way), a missing cloud image ({@code Image ... not found on server}, {@code
@@ -24,7 +22,14 @@ import java.util.Locale;
  *       sequence}), a file that does not exist ({@code FileNotFoundError}), a usage error of the
  *       command line ({@code usage: downburst}, exit code 2), a URI libvirt cannot use ({@code no
  *       connection driver available}), a refused login to the VM host ({@code Permission denied},
- *       {@code authentication failed}).
+ *       {@code authentication failed}). All but the usage error are read from the last error line
+ *       only, and each of them wins over an {@code exists} elsewhere in standard error: a traceback
+ *       quotes source lines such as {@code if not os.path.exists(path):} above the line that says
+ *       what failed.
+ *   <li>{@link Kind#EXISTS}: otherwise, when any line of standard error says {@code exists}, as
+ *       teuthology looks for it (also a line dropped from the tail): the VM or one of its volumes
+ *       is left from an earlier run ({@code Virtual machine with this name exists already},
+ *       libvirt's {@code storage volume ... exists already}): destroy it, then create again.
  *   <li>{@link Kind#TRANSIENT}: everything else (a timeout, a dropped libvirt connection, a network
  *       error while downloading, a corrupt download, a VM that never came up): it may succeed the
  *       next time.
@@ -79,7 +84,7 @@ record CreateFailure(Kind kind, String summary, String why) {
    * @param timedOut whether it was killed after its timeout
    * @param exitCode its exit code, when it exited
    * @param sawExists whether any line of its standard error (also one dropped from the tail) said
-   *     {@code exists}
+   *     {@code exists}; a permanent last error line wins over it
    * @return the classification
    */
   static CreateFailure of(String stderrTail, boolean timedOut, int exitCode, boolean sawExists) {
@@ -87,29 +92,37 @@ record CreateFailure(Kind kind, String summary, String why) {
     if (timedOut) {
       return new CreateFailure(Kind.TRANSIENT, summary, "");
     }
+    // The permanent classes first: "exists" elsewhere in stderr may be a source line of the
+    // traceback (e.g. "if not os.path.exists(path):"), while the last line is what failed.
+    String why = whyPermanent(summary, stderrTail, exitCode);
+    if (why != null) {
+      return new CreateFailure(Kind.PERMANENT, summary, why);
+    }
     if (sawExists) {
       return new CreateFailure(Kind.EXISTS, summary, "");
     }
+    return new CreateFailure(Kind.TRANSIENT, summary, "");
+  }
+
+  /** Why a failure is permanent, from its last error line or argparse's usage error; or null. */
+  private static String whyPermanent(String summary, String stderrTail, int exitCode) {
     String lastLine = summary.toLowerCase(Locale.ROOT);
     if (lastLine.startsWith("assertionerror")) {
-      return new CreateFailure(
-          Kind.PERMANENT,
-          summary,
-          "an assertion in downburst failed, which is how it refuses an architecture other than"
-              + " x86_64, amd64 or i686");
+      return "an assertion in downburst failed, which is how it refuses an architecture other than"
+          + " x86_64, amd64 or i686";
     }
     for (String[] permanent : PERMANENT) {
       String fragment = permanent[0];
       boolean prefix = fragment.endsWith(".") || fragment.endsWith(":");
       if (prefix ? lastLine.startsWith(fragment) : lastLine.contains(fragment)) {
-        return new CreateFailure(Kind.PERMANENT, summary, permanent[1]);
+        return permanent[1];
       }
     }
     String text = stderrTail.toLowerCase(Locale.ROOT);
     if (text.contains("usage: downburst") || (exitCode == 2 && text.contains("error:"))) {
-      return new CreateFailure(Kind.PERMANENT, summary, "downburst refused its command line");
+      return "downburst refused its command line";
     }
-    return new CreateFailure(Kind.TRANSIENT, summary, "");
+    return null;
   }
 
   /** Whether another attempt may succeed. */

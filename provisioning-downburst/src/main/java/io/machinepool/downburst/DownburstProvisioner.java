@@ -80,7 +80,8 @@ import org.slf4j.LoggerFactory;
  * discover URL, under {@code listTimeout}, and cached), or a built-in table when list-json fails
  * (as it does without network access; a warning says so once); and every VM host needs a libvirt
  * URI alias for its short name, unless that check is turned off. The OS defaults to Ubuntu 24.04; a
- * distribution without a version gets its newest known version.
+ * distribution without a version gets its newest known version, and a version without a
+ * distribution is Ubuntu's (as teuthology-lock has it for VMs).
  *
  * <p>Thread-safe: the pool provisions the machines of a request in parallel.
  */
@@ -209,7 +210,11 @@ public final class DownburstProvisioner implements Provisioner {
 
   /**
    * Refuses an architecture downburst cannot create: its emulator lookup knows {@link
-   * #ARCHITECTURES} only and fails every other one with a bare {@code AssertionError}.
+   * #ARCHITECTURES} only and fails every other one with a bare {@code AssertionError}. A request
+   * that VM slots could serve is refused as a whole, also when it names physical machine types as
+   * well (the pool might pick a VM slot); for a request by name only the request's own arch is
+   * known here, and {@link #provision} refuses a slot whose type the config file gives another arch
+   * (DEVELOPERS.md, Downburst).
    */
   private void checkArch(String machineType, LockRequest request) {
     String arch =
@@ -228,13 +233,21 @@ public final class DownburstProvisioner implements Provisioner {
                 + " gives arch '"
                 + arch
                 + "'";
+    List<String> types = request.machineTypes();
+    String advice =
+        types.size() > 1
+            ? ". VM slots could serve this request for one of its machine types ("
+                + String.join(", ", types)
+                + "), so it is refused as a whole: to lock a physical machine of that"
+                + " architecture, ask for its machine type alone; or ask for arch x86_64"
+            : ". Ask for arch x86_64, or lock a physical machine of that architecture";
     throw new InvalidRequestException(
         "downburst cannot create this VM: "
             + source
             + ", but downburst creates x86 VMs only ("
             + String.join(", ", ARCHITECTURES)
-            + "; it fails every other architecture with an AssertionError). Ask for arch"
-            + " x86_64, or lock a physical machine of that architecture");
+            + "; it fails every other architecture with an AssertionError)"
+            + advice);
   }
 
   private void checkAliases(List<String> hosts) {
@@ -754,8 +767,13 @@ public final class DownburstProvisioner implements Provisioner {
   }
 
   /** How long creates and destroys may take and how often a create is tried, as resolved. */
-  private record Attempts(
+  record Attempts(
       Duration createTimeout, Duration destroyTimeout, int createAttempts, Duration retryPause) {}
+
+  /** The attempts, pause and timeouts that {@link Builder#build()} resolved (tests). */
+  Attempts attempts() {
+    return new Attempts(createTimeout, destroyTimeout, createAttempts, retryPause);
+  }
 
   /**
    * Builds a {@link DownburstProvisioner}. Every option has a default (see {@link #builder()});

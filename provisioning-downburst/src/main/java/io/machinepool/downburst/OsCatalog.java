@@ -163,7 +163,8 @@ final class OsCatalog {
    * The OS a request selects: its distribution and version, the defaults filled in, checked against
    * this catalog.
    *
-   * @param osType the requested distribution, or {@code null} for {@link #DEFAULT_DISTRO}
+   * @param osType the requested distribution, or {@code null} for {@link #DEFAULT_DISTRO} (also
+   *     with a version: the version is then one of Ubuntu's, as teuthology-lock has it for VMs)
    * @param osVersion the requested version, or {@code null} for the default: {@link
    *     #DEFAULT_UBUNTU_VERSION} for Ubuntu, the newest known version for others
    * @return the distribution (lower case) and version to pass to downburst
@@ -176,9 +177,11 @@ final class OsCatalog {
     List<String> versions = distros.get(distro);
     if (versions == null) {
       throw new InvalidRequestException(
-          "downburst cannot install OS type '"
-              + osType
-              + "': the distributions known to "
+          "downburst cannot install "
+              + (osType == null
+                  ? DEFAULT_DISTRO + " (the OS type of a request that names none)"
+                  : "OS type '" + osType + "'")
+              + ": the distributions known to "
               + origin
               + " are "
               + String.join(", ", distros.keySet())
@@ -223,7 +226,12 @@ final class OsCatalog {
             + origin
             + " are "
             + String.join(", ", versions)
-            + " (ask for the version or the codename in parentheses)");
+            + (osType == null
+                ? " (a version without an OS type is "
+                    + DEFAULT_DISTRO
+                    + "'s, as in teuthology-lock; ask for a version or codename in parentheses, or"
+                    + " name the OS type)"
+                : " (ask for the version or the codename in parentheses)"));
   }
 
   private static boolean matches(String distro, String entry, String wanted) {

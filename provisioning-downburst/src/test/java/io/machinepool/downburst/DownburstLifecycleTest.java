@@ -467,6 +467,70 @@ class DownburstLifecycleTest {
     assertThat(pool.machines(MachineQuery.all())).isEqualTo(before);
   }
 
+  @Test
+  void aRequestForPhysicalAndVmTypesWithAnArchDownburstCannotCreateIsRefusedAsAWhole() {
+    MachinePool pool = pool();
+    String smithi = "smithi001" + DOMAIN;
+    pool.inventory()
+        .addAll(MachineSpec.physical(smithi, "smithi").withArch("aarch64"), slot(11, 1));
+    List<Machine> before = pool.machines(MachineQuery.all());
+
+    InvalidRequestException refused =
+        catchThrowableOfType(
+            InvalidRequestException.class,
+            () ->
+                pool.lock(
+                    LockRequest.builder()
+                        .owner(ALICE)
+                        .machineTypes("smithi", "vps")
+                        .count(1)
+                        .arch("aarch64")
+                        .build()));
+
+    assertThat(refused.getMessage())
+        .contains("so it is refused as a whole")
+        .contains("ask for its machine type alone");
+    assertThat(pool.machines(MachineQuery.all())).isEqualTo(before);
+    try (Lease lease =
+        pool.lock(
+            LockRequest.builder()
+                .owner(ALICE)
+                .machineType("smithi")
+                .count(1)
+                .arch("aarch64")
+                .build())) {
+      assertThat(lease.names()).as("the physical type alone").containsExactly(smithi);
+    }
+    assertThat(fake.calls("create")).isEmpty();
+    assertThat(fake.calls("destroy")).isEmpty();
+  }
+
+  @Test
+  void aVmSlotLockedByNameWhoseConfigArchDownburstCannotCreateFailsInProvisionAndIsReleased() {
+    TeuthologyConfig arm =
+        TeuthologyConfig.parse(
+            "downburst:\n  path: "
+                + fake.executable()
+                + "\n  machine:\n    - type: vps\n      arch: aarch64\n",
+            null);
+    MachinePool pool = pool(provisionerBuilder().config(arm).build(), b -> {});
+    pool.inventory().addAll(slot(11, 1));
+
+    ProvisioningException failure =
+        catchThrowableOfType(
+            ProvisioningException.class, () -> pool.lock(byName(ALICE, List.of(vm(11)))));
+
+    assertThat(failure).as("validate lets it through; provision refuses it").isNotNull();
+    assertThat(failure.machine()).isEqualTo(vm(11));
+    assertThat(failure.getMessage())
+        .contains("the config file's downburst.machine entry for type vps gives arch 'aarch64'")
+        .contains("downburst creates x86 VMs only");
+    assertThat(fake.calls("create")).as("downburst create never ran").isEmpty();
+    assertThat(calls("destroy", vm(11))).as("the pool's clean-up of the failed VM").hasSize(1);
+    assertThat(locked(pool)).isEmpty();
+    assertThat(pool.leases()).isEmpty();
+  }
+
   // --- the OS ---
 
   @Test

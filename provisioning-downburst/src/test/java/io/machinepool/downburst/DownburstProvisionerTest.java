@@ -12,6 +12,7 @@ import io.machinepool.config.TeuthologyConfig;
 import io.machinepool.testing.LogCapture;
 import io.machinepool.testing.TestValues;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -305,6 +306,29 @@ class DownburstProvisionerTest {
   }
 
   @Test
+  void aRequestThatNamesPhysicalAndVmTypesIsRefusedAsAWholeSayingToAskForThePhysicalType() {
+    LockRequest mixed =
+        LockRequest.builder()
+            .owner("alice@build7")
+            .machineTypes("smithi", "vps")
+            .count(1)
+            .arch("aarch64")
+            .build();
+
+    InvalidRequestException refused =
+        catchThrowableOfType(
+            InvalidRequestException.class,
+            () -> provisioner().validate(mixed, new java.util.TreeSet<>(List.of(HOST))));
+
+    assertThat(refused.getMessage())
+        .contains("the request asks for arch 'aarch64'")
+        .contains("VM slots could serve this request for one of its machine types (smithi, vps)")
+        .contains(
+            "to lock a physical machine of that architecture, ask for its machine type alone");
+    assertThat(fake.calls("create")).isEmpty();
+  }
+
+  @Test
   void anArchitectureFromTheConfigFileIsRefusedToo() {
     DownburstProvisioner provisioner =
         builder("  machine:\n    - type: [vps]\n      arch: ppc64le\n").build();
@@ -461,6 +485,26 @@ class DownburstProvisionerTest {
   }
 
   @Test
+  void aVersionWithoutTypeInstallsThatVersionOfUbuntuAsTeuthologyLockDoesForVms() {
+    LockRequest request =
+        LockRequest.builder().owner("a@b").machineType("vps").count(1).os(null, "22.04").build();
+    DownburstProvisioner provisioner = provisioner();
+
+    provisioner.validate(request, new java.util.TreeSet<>(List.of(HOST)));
+    Machine provisioned = provisioner.provision(vm(), request);
+
+    assertThat(provisioned)
+        .extracting(Machine::osType, Machine::osVersion)
+        .containsExactly("ubuntu", "22.04");
+    Map<String, Object> downburst =
+        map(yaml(fake.calls("create").get(0).metaData().orElseThrow()).get("downburst"));
+    assertThat(downburst).containsEntry("distro", "ubuntu").containsEntry("distroversion", "22.04");
+    assertThat(list(yaml(fake.calls("create").get(0).userData().orElseThrow()).get("packages")))
+        .as("Ubuntu's packages")
+        .containsExactly("git", "wget", "ntp", "python3");
+  }
+
+  @Test
   void userDataIsACloudConfigForConsoleLoginsWithTheFamilysPackages() {
     DownburstProvisioner provisioner = provisioner();
     provisioner.provision(vm(), request("ubuntu", "24.04"));
@@ -599,6 +643,96 @@ class DownburstProvisionerTest {
     assertThat(failure.why()).isNotEmpty();
   }
 
+  /** Classifies a failed run's stderr as the provisioner does: through its tail and markers. */
+  static CreateFailure classify(String stderr) {
+    return classify(stderr, 1);
+  }
+
+  /** Classifies a failed run's stderr and exit code as the provisioner does. */
+  static CreateFailure classify(String stderr, int exitCode) {
+    OutputTail tail =
+        new OutputTail(
+            ProcessRunner.TAIL_LINES,
+            ProcessRunner.TAIL_BYTES,
+            List.of(CreateFailure.EXISTS_MARKER),
+            null);
+    tail.drain(new java.io.ByteArrayInputStream(stderr.getBytes(StandardCharsets.UTF_8)));
+    return CreateFailure.of(tail.text(), false, exitCode, tail.saw(CreateFailure.EXISTS_MARKER));
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "FileNotFoundError: [Errno 2] No such file or directory: '/srv/images/vpm011.img'",
+        "AssertionError",
+        "KeyError: 'distroversion'"
+      })
+  void aPermanentLastLineWinsOverExistsInTheSourceLinesOfItsTraceback(String lastLine) {
+    String stderr =
+        "DEBUG:downburst.cli:Connecting to libvirt...\n"
+            + "Traceback (most recent call last):\n"
+            + "  File \"/home/ubuntu/src/downburst/downburst/image.py\", line 97, in ensure\n"
+            + "    if not os.path.exists(path):\n"
+            + lastLine;
+
+    CreateFailure failure = classify(stderr);
+
+    assertThat(failure.kind()).isEqualTo(CreateFailure.Kind.PERMANENT);
+    assertThat(failure.summary()).isEqualTo(lastLine);
+  }
+
+  @Test
+  void aUsageErrorIsPermanentAlsoWhenItsCommandLineSaysExists() {
+    CreateFailure failure =
+        classify(
+            "usage: downburst [-h] [-v] [-l LOGFILE] [-c URI] COMMAND ...\n"
+                + "downburst: error: unrecognized arguments: --if-exists",
+            2);
+
+    assertThat(failure.kind()).isEqualTo(CreateFailure.Kind.PERMANENT);
+    assertThat(failure.why()).isEqualTo("downburst refused its command line");
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "ERROR:downburst.cli:downburst create: Virtual machine with this name exists already:"
+            + " vpm011",
+        "libvirt.libvirtError: storage volume 'vpm011.img' exists already"
+      })
+  void aVmOrVolumeThatExistsIsExistsAlsoWhenItsLineWasDroppedFromTheTail(String existsLine) {
+    String traceback =
+        "DEBUG:downburst.cli:Connecting to libvirt...\nTraceback (most recent call last):\n"
+            + "  File \"/home/ubuntu/src/downburst/downburst/create.py\", line 92, in create\n";
+    String laterLines =
+        "DEBUG:downburst.cli:closing the libvirt connection\n".repeat(ProcessRunner.TAIL_LINES);
+
+    CreateFailure last = classify(traceback + existsLine);
+    CreateFailure dropped = classify(traceback + existsLine + "\n" + laterLines);
+
+    assertThat(last.kind()).isEqualTo(CreateFailure.Kind.EXISTS);
+    assertThat(dropped.kind()).isEqualTo(CreateFailure.Kind.EXISTS);
+  }
+
+  @Test
+  void aTracebackQuotingOsPathExistsThatEndsInFileNotFoundErrorIsNotDestroyedAndRetried() {
+    fake.plan("create", "no-file", "ok");
+
+    ProvisioningException failure =
+        catchThrowableOfType(
+            ProvisioningException.class,
+            () -> builder("").createAttempts(3).build().provision(vm(), request()));
+
+    assertThat(failure).isNotNull();
+    assertThat(failure.stderrTail()).contains("    if not os.path.exists(path):");
+    assertThat(fake.subcommands()).containsExactly("list-json", "create");
+    assertThat(failure.failures().get(0).reason())
+        .isEqualTo(
+            "downburst create on mira001 failed: FileNotFoundError: [Errno 2] No such file or"
+                + " directory: '/srv/images/vpm011.img'; not retried: a file downburst was given"
+                + " does not exist");
+  }
+
   @ParameterizedTest
   @ValueSource(
       strings = {
@@ -648,21 +782,26 @@ class DownburstProvisionerTest {
 
   @Test
   void attemptsPauseAndTimeoutsComeFromTheConfigFileUnlessTheBuilderSetsThem() {
-    fake.plan("create", "fail", "fail", "hang");
+    fake.plan("create", "fail", "fail", "fail", "hang");
+    // Every value differs from the builder's default (3 attempts, 60 s, 10 min, 5 min).
     DownburstProvisioner provisioner =
         fromConfigOnly(
-                "  downburst_create_attempts: 3\n"
+                "  downburst_create_attempts: 4\n"
                     + "  downburst_retry_pause: 0\n"
                     + "  downburst_create_timeout: 1s\n"
                     + "  downburst_destroy_timeout: 1s\n")
             .build();
 
+    assertThat(provisioner.attempts())
+        .isEqualTo(
+            new DownburstProvisioner.Attempts(
+                Duration.ofSeconds(1), Duration.ofSeconds(1), 4, Duration.ZERO));
     ProvisioningException failure =
         catchThrowableOfType(
             ProvisioningException.class, () -> provisioner.provision(vm(), request()));
 
-    assertThat(fake.calls("create")).hasSize(3);
-    assertThat(failure.getMessage()).contains("timed out after 1 s");
+    assertThat(fake.calls("create")).hasSize(4);
+    assertThat(failure.getMessage()).contains("failed 4 times").contains("timed out after 1 s");
     fake.plan("destroy", "hang");
     assertThat(
             catchThrowableOfType(ProvisioningException.class, () -> provisioner.release(vm()))
@@ -670,14 +809,34 @@ class DownburstProvisionerTest {
         .contains("timed out after 1 s");
 
     fake.plan("create", "fail");
-    catchThrowableOfType(
-        ProvisioningException.class,
-        () ->
-            fromConfigOnly("  downburst_create_attempts: 3\n  downburst_retry_pause: 0\n")
-                .createAttempts(1)
-                .build()
-                .provision(vm(), request()));
-    assertThat(fake.calls("create")).as("the builder's createAttempts(1) wins").hasSize(4);
+    DownburstProvisioner overridden =
+        fromConfigOnly("  downburst_create_attempts: 4\n  downburst_retry_pause: 0\n")
+            .createAttempts(1)
+            .retryPause(Duration.ofSeconds(5))
+            .build();
+    assertThat(overridden.attempts())
+        .extracting(
+            DownburstProvisioner.Attempts::createAttempts,
+            DownburstProvisioner.Attempts::retryPause)
+        .containsExactly(1, Duration.ofSeconds(5));
+    catchThrowableOfType(ProvisioningException.class, () -> overridden.provision(vm(), request()));
+    assertThat(fake.calls("create")).as("the builder's createAttempts(1) wins").hasSize(5);
+  }
+
+  @Test
+  void theConfigFilesRetryPauseIsThePauseBetweenAttempts() {
+    fake.plan("create", "fail", "ok");
+    DownburstProvisioner provisioner = fromConfigOnly("  downburst_retry_pause: 1s\n").build();
+    long started = System.nanoTime();
+
+    provisioner.provision(vm(), request());
+
+    Duration took = Duration.ofNanos(System.nanoTime() - started);
+    assertThat(fake.calls("create")).hasSize(2);
+    assertThat(took)
+        .as("the config's 1 s pause, not none and not the builder's default of 60 s")
+        .isGreaterThanOrEqualTo(Duration.ofSeconds(1))
+        .isLessThan(Duration.ofSeconds(30));
   }
 
   @Test

@@ -42,6 +42,8 @@ import java.util.stream.Stream;
  *   <li>{@code no-image}: a traceback ending in {@code NameError: Image not found on server at
  *       URL}, exit 1;
  *   <li>{@code bad-meta}: a traceback ending in a {@code yaml.scanner.ScannerError}, exit 1;
+ *   <li>{@code no-file}: a traceback whose source lines say {@code os.path.exists} and whose last
+ *       line is a {@code FileNotFoundError}, exit 1;
  *   <li>{@code ssh}: runs {@code ssh -o BatchMode=yes HOST true} from {@code PATH}, as libvirt's
  *       ssh transport does for a {@code qemu+ssh://} URI, and exits with its code;
  *   <li>{@code no-domain}: a traceback ending in {@code no domain with matching name 'NAME'}, exit
@@ -114,6 +116,7 @@ final class FakeDownburst {
         echo '    sys.exit(main())' >&2
         echo '  File "/home/ubuntu/src/downburst/downburst/cli.py", line 81, in main' >&2
         echo '    return args.func(args)' >&2
+        [ -n "$2" ] && printf '%s\\n' "$2" >&2
         echo "$1" >&2
       }
       case "$b" in
@@ -126,6 +129,10 @@ final class FakeDownburst {
         assert) traceback "AssertionError"; exit 1 ;;
         no-image) traceback "NameError: Image not found on server at https://cloud.centos.org/centos/8-stream/aarch64/images"; exit 1 ;;
         bad-meta) traceback "yaml.scanner.ScannerError: mapping values are not allowed here"; exit 1 ;;
+        no-file)
+          src='  File "/home/ubuntu/src/downburst/downburst/image.py", line 97, in ensure\\n    if not os.path.exists(path):'
+          traceback "FileNotFoundError: [Errno 2] No such file or directory: '/srv/images/$name.img'" "$(printf "$src")"
+          exit 1 ;;
         ssh) ssh -o BatchMode=yes "$host" true || exit $? ;;
         no-domain) traceback "libvirt.libvirtError: Domain not found: no domain with matching name '$name'"; exit 1 ;;
         usage)

@@ -72,6 +72,39 @@ class OsCatalogTest {
   }
 
   @Test
+  void aVersionWithoutTypeIsUbuntusOfflineAndWithListJson() {
+    OsCatalog listJson =
+        OsCatalog.parse(
+            "{\"centos\": [\"9.stream\"], \"ubuntu\": [\"22.04(jammy)\", \"24.04(noble)\"]}");
+
+    for (OsCatalog catalog : List.of(OsCatalog.fallbackCatalog(), listJson)) {
+      assertThat(catalog.resolve(null, "22.04"))
+          .as(catalog.origin())
+          .isEqualTo(new OsCatalog.Os("ubuntu", "22.04"));
+      assertThat(catalog.resolve(null, "jammy"))
+          .as(catalog.origin())
+          .isEqualTo(new OsCatalog.Os("ubuntu", "jammy"));
+    }
+  }
+
+  @Test
+  void aVersionWithoutTypeThatUbuntuLacksIsRefusedSayingTheTypeIsUbuntu() {
+    OsCatalog withUbuntu =
+        OsCatalog.parse("{\"centos\": [\"9.stream\"], \"ubuntu\": [\"24.04(noble)\"]}");
+    OsCatalog withoutUbuntu = OsCatalog.parse("{\"centos\": [\"9.stream\"]}");
+
+    assertThatThrownBy(() -> withUbuntu.resolve(null, "9.stream"))
+        .isInstanceOf(InvalidRequestException.class)
+        .hasMessageStartingWith("downburst cannot install ubuntu 9.stream: ")
+        .hasMessageContaining("a version without an OS type is ubuntu's");
+    assertThatThrownBy(() -> withoutUbuntu.resolve(null, "9.stream"))
+        .isInstanceOf(InvalidRequestException.class)
+        .hasMessageStartingWith(
+            "downburst cannot install ubuntu (the OS type of a request that names none): the"
+                + " distributions known to downburst list-json are centos.");
+  }
+
+  @Test
   void theFallbackTableHasTheCurrentReleases() {
     OsCatalog fallback = OsCatalog.fallbackCatalog();
 
