@@ -7,6 +7,7 @@ import io.machinepool.Machine;
 import io.machinepool.MachinePool;
 import io.machinepool.MachineQuery;
 import io.machinepool.MachineSpec;
+import io.machinepool.PoolListener;
 import io.machinepool.Provisioner;
 import io.machinepool.config.TeuthologyConfig;
 import java.io.ByteArrayOutputStream;
@@ -92,6 +93,17 @@ final class Lab implements AutoCloseable {
     pool.inventory().markDown(name("mira002"), "disk errors on sdb");
     pool.hostKeys().replace(name("smithi001"), List.of(HostKey.parse(KEY)));
     lockAs(ADMIN, "VM host", "mira001");
+  }
+
+  /**
+   * Opens a pool on the lab's database with nothing but the database: no provisioner (it cannot
+   * create or destroy VMs) and no host key scanner.
+   */
+  static PoolOpener.Opened bare(String url, TeuthologyConfig config, PoolListener listener) {
+    JdbcDataSource h2 = new JdbcDataSource();
+    h2.setURL(url);
+    return new PoolOpener.Opened(
+        MachinePool.builder().dataSource(h2).releaseOnShutdown(false).build(), null, null);
   }
 
   static String name(String shortName) {

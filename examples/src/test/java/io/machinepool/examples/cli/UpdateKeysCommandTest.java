@@ -68,15 +68,7 @@ class UpdateKeysCommandTest {
 
   @Test
   void updateKeysOnAPoolWithoutAScannerSaysSoWithoutJavaAdvice() {
-    PoolOpener noScanner =
-        (url, config, listener) -> {
-          JdbcDataSource h2 = new JdbcDataSource();
-          h2.setURL(url);
-          return new PoolOpener.Opened(
-              MachinePool.builder().dataSource(h2).releaseOnShutdown(false).build(), null, null);
-        };
-
-    Lab.Result result = lab.run(noScanner, "--update-keys", "smithi002");
+    Lab.Result result = lab.run(Lab::bare, "--update-keys", "smithi002");
 
     assertThat(result.status()).isEqualTo(1);
     assertThat(result.out()).isEmpty();

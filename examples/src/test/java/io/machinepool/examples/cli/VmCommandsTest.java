@@ -306,13 +306,7 @@ class VmCommandsTest {
 
   @Test
   void libraryAdviceIsShownAsTheToolsFlagsAndConfigKeys() throws Exception {
-    PoolOpener noProvisioner =
-        (url, config, listener) -> {
-          JdbcDataSource h2 = new JdbcDataSource();
-          h2.setURL(url);
-          return new PoolOpener.Opened(
-              MachinePool.builder().dataSource(h2).releaseOnShutdown(false).build(), null, null);
-        };
+    PoolOpener noProvisioner = Lab::bare;
     Lab.Result noVms = lab.run(noProvisioner, "--lock", "vpm011");
     assertThat(noVms.status()).isEqualTo(1);
     assertThat(noVms.err())
@@ -376,13 +370,7 @@ class VmCommandsTest {
   void unlockingAVmOnAPoolWithoutAProvisionerSaysToUnlockItWhereDownburstIsSetUp() {
     lab.lockVmAs(ME, "vpm012");
     List<Machine> before = lab.snapshot();
-    PoolOpener noProvisioner =
-        (url, config, listener) -> {
-          JdbcDataSource h2 = new JdbcDataSource();
-          h2.setURL(url);
-          return new PoolOpener.Opened(
-              MachinePool.builder().dataSource(h2).releaseOnShutdown(false).build(), null, null);
-        };
+    PoolOpener noProvisioner = Lab::bare;
 
     Lab.Result result = lab.run(noProvisioner, "--unlock", "vpm012");
 
