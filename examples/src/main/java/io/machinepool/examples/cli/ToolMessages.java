@@ -42,6 +42,7 @@ final class ToolMessages {
                   + " connects without aliases",
               "or set machine_pool.libvirt_config in the config file to the libvirt.conf that"
                   + " has them"),
+          rewrite("([Aa]sk for) arch x86_64", "$1 --arch x86_64", false),
           rewrite(
               "fix the file, or build the DownburstProvisioner with checkLibvirtAliases\\(false\\)",
               "fix the file, or set machine_pool.libvirt_config in the config file to another"
@@ -53,7 +54,13 @@ final class ToolMessages {
   private ToolMessages() {}
 
   private static Rewrite rewrite(String regex, String replacement) {
-    return new Rewrite(Pattern.compile(regex), Matcher.quoteReplacement(replacement));
+    return rewrite(regex, replacement, true);
+  }
+
+  /** A rewrite whose replacement is taken literally, or may refer to the pattern's groups. */
+  private static Rewrite rewrite(String regex, String replacement, boolean literal) {
+    return new Rewrite(
+        Pattern.compile(regex), literal ? Matcher.quoteReplacement(replacement) : replacement);
   }
 
   /**

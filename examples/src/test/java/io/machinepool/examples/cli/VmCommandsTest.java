@@ -206,6 +206,7 @@ class VmCommandsTest {
         .startsWith(
             "machinepool: downburst cannot create this VM: the request asks for arch 'aarch64',"
                 + " but downburst creates x86 VMs only (")
+        .endsWith(". Ask for --arch x86_64, or lock a physical machine of that architecture")
         .doesNotContain(JAVA_ADVICE);
     assertThat(lab.snapshot()).isEqualTo(before);
     Lab.Result mine = lab.run(withDownburst, "--brief");
