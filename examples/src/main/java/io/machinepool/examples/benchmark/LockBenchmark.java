@@ -182,14 +182,12 @@ public final class LockBenchmark {
           .run();
     }
     Path dir = Files.createTempDirectory("machinepool-bench");
-    Thread hook = new Thread(() -> Directories.deleteTree(dir), "bench-h2-cleanup");
-    Runtime.getRuntime().addShutdownHook(hook);
-    try {
+    try (ShutdownHook hook =
+        ShutdownHook.add("bench-h2-cleanup", () -> Directories.deleteTree(dir))) {
       String url = "jdbc:h2:file:" + dir.resolve("bench").toAbsolutePath();
       return new LockBenchmark(settings, new BenchDatabase("h2", url, BenchDatabase.Kind.H2), out)
           .run();
     } finally {
-      removeHook(hook);
       Directories.deleteTree(dir);
     }
   }
@@ -213,9 +211,8 @@ public final class LockBenchmark {
           floorPrefix,
           poolPrefix,
           loadAverage());
-      Thread hook = new Thread(() -> dropQuietly(floorPool), "bench-table-cleanup");
-      Runtime.getRuntime().addShutdownHook(hook);
-      try {
+      try (ShutdownHook hook =
+          ShutdownHook.add("bench-table-cleanup", () -> dropQuietly(floorPool))) {
         database.createTables(floorPool, floorPrefix);
         insertFloorMachines(floorPool);
         try (MachinePool pool =
@@ -247,7 +244,6 @@ public final class LockBenchmark {
           checkAllFree(libraryPool, poolPrefix);
         }
       } finally {
-        removeHook(hook);
         dropAll(floorPool);
       }
     }
@@ -456,14 +452,6 @@ public final class LockBenchmark {
               + database.label()
               + ": "
               + e);
-    }
-  }
-
-  private static void removeHook(Thread hook) {
-    try {
-      Runtime.getRuntime().removeShutdownHook(hook);
-    } catch (IllegalStateException e) {
-      // the JVM is shutting down: the hook runs or has run
     }
   }
 

@@ -251,15 +251,13 @@ public final class StarvationBenchmark {
           .run();
     }
     Path dir = Files.createTempDirectory("machinepool-starve");
-    Thread hook = new Thread(() -> Directories.deleteTree(dir), "bench-h2-cleanup");
-    Runtime.getRuntime().addShutdownHook(hook);
-    try {
+    try (ShutdownHook hook =
+        ShutdownHook.add("bench-h2-cleanup", () -> Directories.deleteTree(dir))) {
       String url = "jdbc:h2:file:" + dir.resolve("bench").toAbsolutePath();
       return new StarvationBenchmark(
               settings, new BenchDatabase("h2", url, BenchDatabase.Kind.H2), out)
           .run();
     } finally {
-      removeHook(hook);
       Directories.deleteTree(dir);
     }
   }
@@ -275,9 +273,7 @@ public final class StarvationBenchmark {
           BenchDatabase.version(admin),
           prefix,
           loadAverage());
-      Thread hook = new Thread(() -> dropQuietly(admin), "bench-table-cleanup");
-      Runtime.getRuntime().addShutdownHook(hook);
-      try {
+      try (ShutdownHook hook = ShutdownHook.add("bench-table-cleanup", () -> dropQuietly(admin))) {
         MachinePool big = pool("starve-big", dataSources, pools);
         big.inventory()
             .addAll(
@@ -306,7 +302,6 @@ public final class StarvationBenchmark {
           pool.close();
         }
         dataSources.forEach(HikariDataSource::close);
-        removeHook(hook);
         database.dropTables(admin, prefix);
       }
     }
@@ -560,14 +555,6 @@ public final class StarvationBenchmark {
               + database.label()
               + ": "
               + e);
-    }
-  }
-
-  private static void removeHook(Thread hook) {
-    try {
-      Runtime.getRuntime().removeShutdownHook(hook);
-    } catch (IllegalStateException e) {
-      // the JVM is shutting down: the hook runs or has run
     }
   }
 
