@@ -35,12 +35,8 @@ import java.util.Locale;
  * @param warmup warm-up per database, side and operation
  * @param slices how many slices the measured time is cut into, the sides taking turns
  * @param threads the thread counts, ascending
- * @param databases the databases to run on, in order
- * @param h2Url the H2 URL, or {@code null} for a file database in a temporary directory
- * @param postgresUrl the PostgreSQL URL, or {@code null} to skip PostgreSQL
- * @param mariadbUrl the MariaDB URL, or {@code null} to skip MariaDB
+ * @param servers the databases to run on, their URLs and the library's log level
  * @param readCommitted whether both connection pools are configured with READ COMMITTED
- * @param logLevel the slf4j-simple level for everything but the benchmark's table
  * @param heldFloor whether each floor thread holds one connection and its prepared statements
  */
 public record BenchmarkSettings(
@@ -48,12 +44,8 @@ public record BenchmarkSettings(
     Duration warmup,
     int slices,
     List<Integer> threads,
-    List<String> databases,
-    String h2Url,
-    String postgresUrl,
-    String mariadbUrl,
+    BenchServers servers,
     boolean readCommitted,
-    String logLevel,
     boolean heldFloor) {
 
   /** The environment variable with the PostgreSQL URL, shared with the test suite. */
@@ -77,7 +69,6 @@ public record BenchmarkSettings(
       throw new IllegalArgumentException("threads must be 1 to 256 each, was " + threads);
     }
     threads = threads.stream().sorted().distinct().toList();
-    databases = List.copyOf(databases);
   }
 
   /**
@@ -91,18 +82,7 @@ public record BenchmarkSettings(
     BenchmarkArguments given =
         BenchmarkArguments.parse(
             args,
-            List.of(
-                "seconds",
-                "warmup",
-                "slices",
-                "threads",
-                "databases",
-                "h2",
-                "postgres",
-                "mariadb",
-                "isolation",
-                "log",
-                "floor"));
+            BenchServers.keysAnd("seconds", "warmup", "slices", "threads", "isolation", "floor"));
     return new BenchmarkSettings(
         BenchmarkArguments.seconds(given.value("seconds", "benchmark.seconds", null, "4")),
         BenchmarkArguments.seconds(given.value("warmup", "benchmark.warmup", null, "5")),
@@ -111,13 +91,8 @@ public record BenchmarkSettings(
             .map(String::trim)
             .map(Integer::parseInt)
             .toList(),
-        BenchmarkArguments.list(
-            given.value("databases", "benchmark.databases", null, "h2,postgresql,mariadb")),
-        given.value("h2", "benchmark.h2", null, null),
-        given.value("postgres", "benchmark.postgres", POSTGRES_ENV, null),
-        given.value("mariadb", "benchmark.mariadb", MARIADB_ENV, null),
+        BenchServers.read(given),
         isolation(given.value("isolation", "benchmark.isolation", null, "default")),
-        given.value("log", "benchmark.log", null, "warn"),
         held(given.value("floor", "benchmark.floor", null, "pooled")));
   }
 

@@ -141,7 +141,7 @@ public final class LockBenchmark {
       return;
     }
     BenchmarkSettings settings = BenchmarkSettings.parse(selection.args());
-    BenchmarkArguments.defaultLogLevel(settings.logLevel());
+    BenchmarkArguments.defaultLogLevel(settings.servers().logLevel());
     PrintStream out = System.out;
     out.printf(
         Locale.ROOT,
@@ -157,12 +157,11 @@ public final class LockBenchmark {
         settings.slices(),
         loadAverage());
     List<Row> rows = new ArrayList<>();
-    for (String name : settings.databases()) {
+    for (String name : settings.servers().databases()) {
       switch (name) {
         case "h2" -> rows.addAll(runH2(settings, out));
         default -> {
-          BenchDatabase server =
-              BenchDatabase.server(name, settings.postgresUrl(), settings.mariadbUrl(), out);
+          BenchDatabase server = settings.servers().server(name, out);
           if (server != null) {
             rows.addAll(new LockBenchmark(settings, server, out).run());
           }
@@ -174,12 +173,9 @@ public final class LockBenchmark {
   }
 
   private static List<Row> runH2(BenchmarkSettings settings, PrintStream out) throws Exception {
-    if (settings.h2Url() != null) {
-      return new LockBenchmark(
-              settings,
-              new BenchDatabase("h2", settings.h2Url(), BenchDatabase.kindOf(settings.h2Url())),
-              out)
-          .run();
+    BenchDatabase given = settings.servers().givenH2();
+    if (given != null) {
+      return new LockBenchmark(settings, given, out).run();
     }
     Path dir = Files.createTempDirectory("machinepool-bench");
     try (ShutdownHook hook =

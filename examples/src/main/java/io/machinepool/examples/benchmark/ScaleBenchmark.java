@@ -83,7 +83,7 @@ public final class ScaleBenchmark {
       return;
     }
     ScaleSettings settings = ScaleSettings.parse(selection.args());
-    BenchmarkArguments.defaultLogLevel(settings.logLevel());
+    BenchmarkArguments.defaultLogLevel(settings.servers().logLevel());
     PrintStream out = System.out;
     out.printf(
         Locale.ROOT,
@@ -112,12 +112,11 @@ public final class ScaleBenchmark {
         loadAverage());
     List<ScaleCell.Row> scaleRows = new ArrayList<>();
     List<ChurnCell.Row> churnRows = new ArrayList<>();
-    for (String name : settings.databases()) {
+    for (String name : settings.servers().databases()) {
       switch (name) {
         case "h2" -> runH2(settings, out, scaleRows, churnRows);
         default -> {
-          BenchDatabase server =
-              BenchDatabase.server(name, settings.postgresUrl(), settings.mariadbUrl(), out);
+          BenchDatabase server = settings.servers().server(name, out);
           if (server != null) {
             new ScaleBenchmark(settings, server.label(), cell -> server, out)
                 .run(scaleRows, churnRows);
@@ -142,9 +141,8 @@ public final class ScaleBenchmark {
       List<ScaleCell.Row> scaleRows,
       List<ChurnCell.Row> churnRows)
       throws Exception {
-    if (settings.h2Url() != null) {
-      BenchDatabase given =
-          new BenchDatabase("h2", settings.h2Url(), BenchDatabase.kindOf(settings.h2Url()));
+    BenchDatabase given = settings.servers().givenH2();
+    if (given != null) {
       new ScaleBenchmark(settings, "h2", cell -> given, out).run(scaleRows, churnRows);
       return;
     }

@@ -62,11 +62,7 @@ import java.util.List;
  * @param churnThreads the churn cells' thread counts, ascending
  * @param scaleCells whether the scale cells run
  * @param churnCells whether the churn cells run
- * @param databases the databases to run on, in order
- * @param h2Url the H2 URL, or {@code null} for a file database per cell in a temporary directory
- * @param postgresUrl the PostgreSQL URL, or {@code null} to skip PostgreSQL
- * @param mariadbUrl the MariaDB URL, or {@code null} to skip MariaDB
- * @param logLevel the slf4j-simple level for everything but the benchmark's own lines
+ * @param servers the databases to run on, their URLs and the library's log level
  */
 public record ScaleSettings(
     int machines,
@@ -82,11 +78,7 @@ public record ScaleSettings(
     List<Integer> churnThreads,
     boolean scaleCells,
     boolean churnCells,
-    List<String> databases,
-    String h2Url,
-    String postgresUrl,
-    String mariadbUrl,
-    String logLevel) {
+    BenchServers servers) {
 
   /** Validates the settings. */
   public ScaleSettings {
@@ -123,7 +115,6 @@ public record ScaleSettings(
       throw new IllegalArgumentException("cells must name scale, churn or both");
     }
     churnThreads = churnThreads.stream().sorted().distinct().toList();
-    databases = List.copyOf(databases);
   }
 
   /**
@@ -137,7 +128,7 @@ public record ScaleSettings(
     BenchmarkArguments given =
         BenchmarkArguments.parse(
             args,
-            List.of(
+            BenchServers.keysAnd(
                 "machines",
                 "types",
                 "held",
@@ -149,12 +140,7 @@ public record ScaleSettings(
                 "churn-window",
                 "churn-warmup",
                 "churn-threads",
-                "cells",
-                "databases",
-                "h2",
-                "postgres",
-                "mariadb",
-                "log"));
+                "cells"));
     List<String> cells =
         BenchmarkArguments.list(given.value("cells", "benchmark.scale.cells", null, "scale,churn"));
     for (String cell : cells) {
@@ -185,12 +171,7 @@ public record ScaleSettings(
             .toList(),
         cells.contains("scale"),
         cells.contains("churn"),
-        BenchmarkArguments.list(
-            given.value("databases", "benchmark.databases", null, "h2,postgresql,mariadb")),
-        given.value("h2", "benchmark.h2", null, null),
-        given.value("postgres", "benchmark.postgres", BenchmarkSettings.POSTGRES_ENV, null),
-        given.value("mariadb", "benchmark.mariadb", BenchmarkSettings.MARIADB_ENV, null),
-        given.value("log", "benchmark.log", null, "warn"));
+        BenchServers.read(given));
   }
 
   /** A whole number, allowing {@code _} between digits ({@code 10_000}). */

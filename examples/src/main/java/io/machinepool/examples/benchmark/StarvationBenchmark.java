@@ -191,7 +191,7 @@ public final class StarvationBenchmark {
       return;
     }
     StarvationSettings settings = StarvationSettings.parse(selection.args());
-    BenchmarkArguments.defaultLogLevel(settings.logLevel());
+    BenchmarkArguments.defaultLogLevel(settings.servers().logLevel());
     PrintStream out = System.out;
     String title =
         String.format(
@@ -220,12 +220,11 @@ public final class StarvationBenchmark {
             loadAverage());
     out.println(title);
     List<Row> rows = new ArrayList<>();
-    for (String name : settings.databases()) {
+    for (String name : settings.servers().databases()) {
       switch (name) {
         case "h2" -> rows.add(runH2(settings, out));
         default -> {
-          BenchDatabase server =
-              BenchDatabase.server(name, settings.postgresUrl(), settings.mariadbUrl(), out);
+          BenchDatabase server = settings.servers().server(name, out);
           if (server != null) {
             rows.add(new StarvationBenchmark(settings, server, out).run());
           }
@@ -243,12 +242,9 @@ public final class StarvationBenchmark {
   }
 
   private static Row runH2(StarvationSettings settings, PrintStream out) throws Exception {
-    if (settings.h2Url() != null) {
-      return new StarvationBenchmark(
-              settings,
-              new BenchDatabase("h2", settings.h2Url(), BenchDatabase.kindOf(settings.h2Url())),
-              out)
-          .run();
+    BenchDatabase given = settings.servers().givenH2();
+    if (given != null) {
+      return new StarvationBenchmark(settings, given, out).run();
     }
     Path dir = Files.createTempDirectory("machinepool-starve");
     try (ShutdownHook hook =

@@ -2,7 +2,6 @@ package io.machinepool.examples.benchmark;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 
 /**
  * What one run of the starvation benchmark does. Each setting is read, first found wins, from a
@@ -37,22 +36,10 @@ import java.util.List;
  * @param bigWait the {@code waitUpTo} of each big request
  * @param bigPriority the big requests' priority, or {@code null} to leave it at the default
  * @param output the file the table is appended to
- * @param databases the databases to run on, in order
- * @param h2Url the H2 URL, or {@code null} for a file database in a temporary directory
- * @param postgresUrl the PostgreSQL URL, or {@code null} to skip PostgreSQL
- * @param mariadbUrl the MariaDB URL, or {@code null} to skip MariaDB
- * @param logLevel the slf4j-simple level for everything but the benchmark's own lines
+ * @param servers the databases to run on, their URLs and the library's log level
  */
 public record StarvationSettings(
-    int requests,
-    Duration bigWait,
-    Integer bigPriority,
-    Path output,
-    List<String> databases,
-    String h2Url,
-    String postgresUrl,
-    String mariadbUrl,
-    String logLevel) {
+    int requests, Duration bigWait, Integer bigPriority, Path output, BenchServers servers) {
 
   /** Validates the settings. */
   public StarvationSettings {
@@ -62,7 +49,6 @@ public record StarvationSettings(
     if (bigWait.isNegative() || bigWait.compareTo(Duration.ofDays(7)) > 0) {
       throw new IllegalArgumentException("wait must be 0 s to 7 days, was " + bigWait);
     }
-    databases = List.copyOf(databases);
   }
 
   /**
@@ -75,17 +61,7 @@ public record StarvationSettings(
   public static StarvationSettings parse(String... args) {
     BenchmarkArguments given =
         BenchmarkArguments.parse(
-            args,
-            List.of(
-                "requests",
-                "wait",
-                "priority",
-                "output",
-                "databases",
-                "h2",
-                "postgres",
-                "mariadb",
-                "log"));
+            args, BenchServers.keysAnd("requests", "wait", "priority", "output"));
     String priority = given.value("priority", "benchmark.starvation.priority", null, null);
     return new StarvationSettings(
         Integer.parseInt(given.value("requests", "benchmark.starvation.requests", null, "10")),
@@ -94,11 +70,6 @@ public record StarvationSettings(
         Path.of(
             given.value(
                 "output", "benchmark.starvation.output", null, "target/starvation-benchmark.md")),
-        BenchmarkArguments.list(
-            given.value("databases", "benchmark.databases", null, "h2,postgresql,mariadb")),
-        given.value("h2", "benchmark.h2", null, null),
-        given.value("postgres", "benchmark.postgres", BenchmarkSettings.POSTGRES_ENV, null),
-        given.value("mariadb", "benchmark.mariadb", BenchmarkSettings.MARIADB_ENV, null),
-        given.value("log", "benchmark.log", null, "warn"));
+        BenchServers.read(given));
   }
 }

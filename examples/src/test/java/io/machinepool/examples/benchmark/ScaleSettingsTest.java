@@ -26,7 +26,7 @@ class ScaleSettingsTest {
     assertThat(settings.churnThreads()).containsExactly(1, 4);
     assertThat(settings.scaleCells()).isTrue();
     assertThat(settings.churnCells()).isTrue();
-    assertThat(settings.databases()).containsExactly("h2", "postgresql", "mariadb");
+    assertThat(settings.servers().databases()).containsExactly("h2", "postgresql", "mariadb");
   }
 
   @Test
@@ -51,7 +51,7 @@ class ScaleSettingsTest {
     assertThat(settings.churnThreads()).containsExactly(1, 4);
     assertThat(settings.scaleCells()).isFalse();
     assertThat(settings.churnCells()).isTrue();
-    assertThat(settings.databases()).isEqualTo(List.of("postgresql"));
+    assertThat(settings.servers().databases()).isEqualTo(List.of("postgresql"));
   }
 
   @Test
